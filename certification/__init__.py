@@ -1,0 +1,1 @@
+"""The Flask side of Sello: one package per feature (views, forms, models, services, queries, policies)."""

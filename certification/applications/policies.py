@@ -1,0 +1,56 @@
+"""Who may see and do what with an application — functions of (user, object, state)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from certification.accounts.models import Role
+from certification.applications.models import Application
+from certification.reviews.models import Assignment, AssignmentStatus
+from workflows.application import EDITABLE_STATES, Actor
+
+# A reviewer keeps seeing an application while invited (to decide), accepted or after submitting.
+REVIEWER_VISIBLE = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
+
+
+def actor_of(user) -> Actor:
+    return Actor(id=user.id, role=user.role.value, organization_id=user.organization_id)
+
+
+def is_staff(user) -> bool:
+    return user.role in (Role.FACILITATOR, Role.ADMIN)
+
+
+def visible_filter(user):
+    """A WHERE clause selecting the applications `user` may see (used by lists and by single loads)."""
+    if is_staff(user):
+        return sa.true()
+    if user.role == Role.APPLICANT:
+        return Application.organization_id == (user.organization_id or -1)
+    if user.role == Role.REVIEWER:
+        return Application.id.in_(
+            sa.select(Assignment.application_id).where(
+                Assignment.reviewer_id == user.id, Assignment.status.in_(REVIEWER_VISIBLE)
+            )
+        )
+    return sa.false()
+
+
+def may_edit_content(user, application: Application) -> bool:
+    """Self-assessment and evidence: the applicant's staff, while the application is editable."""
+    return (
+        user.role == Role.APPLICANT
+        and user.organization_id == application.organization_id
+        and application.state in EDITABLE_STATES
+    )
+
+
+def is_member(user, application: Application) -> bool:
+    return user.role == Role.APPLICANT and user.organization_id == application.organization_id
+
+
+def may_see_score(user, application: Application) -> bool:
+    """Facilitators and admins always; the applicant only once a decision has been taken."""
+    if is_staff(user):
+        return True
+    return is_member(user, application) and application.decided_at is not None

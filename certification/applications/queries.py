@@ -1,0 +1,228 @@
+"""Reads on applications: scoped loads, lists with a constant number of queries, and guard facts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from certification.applications.models import Application, HistoryEntry, SelfAssessment
+from certification.applications.policies import visible_filter
+from certification.certificates.models import Certificate
+from certification.errors import NotFound
+from certification.evidence.models import Evidence, evidence_indicators
+from certification.extensions import db
+from certification.pilots.models import PilotRound, RoundStatus
+from certification.reviews import queries as review_queries
+from certification.reviews.models import Assignment, AssignmentStatus
+from certification.seals.models import Indicator, Standard
+from certification.seals.queries import indicators_of
+from workflows import application as wf
+from workflows.messages import N_, Unmet
+
+
+def get_visible(user, application_id: int, *, for_update: bool = False) -> Application:
+    """The application if `user` may see it; NotFound otherwise (the same as a missing one)."""
+    query = select(Application).where(Application.id == application_id, visible_filter(user))
+    if for_update:
+        query = query.with_for_update(of=Application)
+    application = db.session.scalar(query)
+    if application is None:
+        raise NotFound("application")
+    return application
+
+
+def load_for_page(user, application_id: int) -> Application:
+    application = db.session.scalar(
+        select(Application)
+        .where(Application.id == application_id, visible_filter(user))
+        .options(
+            joinedload(Application.organization),
+            joinedload(Application.standard),
+            joinedload(Application.pilot_round),
+        )
+    )
+    if application is None:
+        raise NotFound("application")
+    return application
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def list_visible(user, *, state: str | None = None, area: str | None = None, page: int = 1, per_page: int = 25):
+    """One page of the applications `user` may see: two queries whatever the number of rows."""
+    where = [visible_filter(user)]
+    if state:
+        where.append(Application.state == wf.State(state))
+    if area:
+        where.append(Application.standard_id.in_(select(Standard.id).where(Standard.area == area)))
+    total = db.session.scalar(select(func.count(Application.id)).where(*where))
+    items = list(
+        db.session.scalars(
+            select(Application)
+            .where(*where)
+            .options(joinedload(Application.organization), joinedload(Application.standard))
+            .order_by(Application.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def indicator_by_code(standard_id: int, code: str) -> Indicator | None:
+    return db.session.scalar(select(Indicator).where(Indicator.standard_id == standard_id, Indicator.code == code))
+
+
+def self_assessments(application_id: int) -> dict[int, SelfAssessment]:
+    rows = db.session.scalars(select(SelfAssessment).where(SelfAssessment.application_id == application_id))
+    return {row.indicator_id: row for row in rows}
+
+
+def self_assessments_with_codes(application_id: int):
+    return db.session.execute(
+        select(SelfAssessment, Indicator.code)
+        .join(Indicator, SelfAssessment.indicator_id == Indicator.id)
+        .where(SelfAssessment.application_id == application_id)
+    ).all()
+
+
+def indicators_with_evidence(application_id: int) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(evidence_indicators.c.indicator_id)
+            .join(Evidence, Evidence.id == evidence_indicators.c.evidence_id)
+            .where(Evidence.application_id == application_id)
+        )
+    )
+
+
+def history(application_id: int) -> list[HistoryEntry]:
+    return list(
+        db.session.scalars(
+            select(HistoryEntry)
+            .where(HistoryEntry.application_id == application_id)
+            .options(joinedload(HistoryEntry.actor))
+            .order_by(HistoryEntry.id)
+        )
+    )
+
+
+def previous_certificate(organization_id: int, seal_code: str) -> Certificate | None:
+    """The organisation's latest certificate for this seal (renewal), whatever its status."""
+    return db.session.scalar(
+        select(Certificate)
+        .join(Standard, Certificate.standard_id == Standard.id)
+        .where(Certificate.organization_id == organization_id, Standard.code == seal_code)
+        .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+        .limit(1)
+    )
+
+
+def certificate_of(application_id: int) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.application_id == application_id))
+
+
+INELIGIBILITY_MESSAGES = {
+    "overall_below_pass": N_("overall score below the pass threshold"),
+    "dimension_below_minimum": N_("dimension %(code)s below the minimum"),
+    "essential_failure": N_("essential indicator %(code)s below the minimum"),
+    "no_score": N_("no score yet"),
+}
+
+
+def ineligibility_unmet(reasons) -> tuple[Unmet, ...]:
+    out = []
+    for reason in reasons:
+        key, _, code = reason.partition(":")
+        out.append(Unmet(key, INELIGIBILITY_MESSAGES.get(key, key), {"code": code} if code else {}))
+    return tuple(out)
+
+
+def facts_for(application: Application, now: datetime) -> wf.Facts:
+    """Everything the lifecycle guards need, gathered in a fixed handful of queries."""
+    standard = db.session.get(Standard, application.standard_id)
+    indicators = indicators_of(application.standard_id)
+    assessed = self_assessments(application.id)
+    with_evidence = indicators_with_evidence(application.id)
+    missing = tuple(
+        i.code
+        for i in indicators
+        if (row := assessed.get(i.id)) is None
+        or not row.explanation.strip()
+        or (row.rating is None and not i.allows_na)
+    )
+    essential_missing = tuple(i.code for i in indicators if i.essential and i.id not in with_evidence)
+    assignments = review_queries.assignments_with_reviewers(application.id)
+    live = [a for a in assignments if a.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)]
+    conflicted = review_queries.conflicted_reviewer_ids(
+        [a.reviewer_id for a in live], application.organization_id, now.date()
+    )
+    flagged_not_updated = ()
+    if application.flagged_indicators and application.changes_requested_at:
+        by_code = {i.code: i for i in indicators}
+        flagged_not_updated = tuple(
+            code
+            for code in application.flagged_indicators
+            if (ind := by_code.get(code)) is None
+            or (row := assessed.get(ind.id)) is None
+            or row.updated_at <= application.changes_requested_at
+        )
+    snapshot = review_queries.latest_snapshot(application.id)
+    up_to_date = snapshot is not None and snapshot.inputs_digest == review_queries.current_digest(
+        application, standard
+    )
+    if snapshot is None:
+        problems = ineligibility_unmet(["no_score"])
+    else:
+        problems = ineligibility_unmet(snapshot.result.get("ineligibility_reasons", []))
+    round_ = db.session.get(PilotRound, application.pilot_round_id) if application.pilot_round_id else None
+    deciders = frozenset(
+        db.session.scalars(
+            select(HistoryEntry.actor_id).where(
+                HistoryEntry.application_id == application.id,
+                HistoryEntry.event.in_(("reject", "uphold")),
+                HistoryEntry.actor_id.is_not(None),
+            )
+        )
+    )
+    certificate = certificate_of(application.id)
+    return wf.Facts(
+        state=application.state,
+        organization_id=application.organization_id,
+        missing_self_assessment=missing,
+        essential_without_evidence=essential_missing,
+        min_reviewers=standard.min_reviewers,
+        accepted_assignments=sum(1 for a in live if a.reviewer_id not in conflicted),
+        conflicted_assignments=sum(1 for a in live if a.reviewer_id in conflicted or a.conflict_declared),
+        pilot_round_in_progress=round_ is not None and round_.status == RoundStatus.IN_PROGRESS,
+        enrolled=application.pilot_round_id is not None,
+        pending_reviews=sum(1 for a in live if a.status == AssignmentStatus.ACCEPTED),
+        score_up_to_date=up_to_date,
+        eligibility_problems=problems,
+        flagged_not_updated=flagged_not_updated,
+        reviewer_ids=frozenset(
+            a.reviewer_id
+            for a in assignments
+            if a.status in (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
+        ),
+        decider_ids=deciders,
+        decided_at=application.decided_at,
+        certificate_expired=certificate is not None and certificate.expires_on < now.date(),
+    )
+
+
+def assignments_for_page(application_id: int) -> list[Assignment]:
+    return review_queries.assignments_with_reviewers(application_id)

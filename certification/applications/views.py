@@ -1,0 +1,146 @@
+"""Applications: the queue, the application page, self-assessment and lifecycle events."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from certification.accounts.models import Role
+from certification.applications import queries, services
+from certification.applications.forms import NA, EventForm, NewApplicationForm, SelfAssessmentForm
+from certification.applications.policies import actor_of, is_staff, may_edit_content, may_see_score
+from certification.errors import DomainError, NotFound
+from certification.evidence.services import evidence_of
+from certification.reviews import queries as review_queries
+from certification.seals.models import Area
+from certification.seals.queries import applicable_standards, standard_tree
+from certification.types import utcnow
+from certification.ui import messages_of, page_arg, run
+from workflows import application as wf
+
+bp = Blueprint("applications", __name__)
+
+
+def _load(application_id: int):
+    try:
+        return queries.load_for_page(current_user, application_id)
+    except NotFound:
+        abort(404)
+
+
+@bp.get("/applications")
+@login_required
+def index():
+    state = request.args.get("state") or None
+    area = request.args.get("area") or None
+    if state not in {s.value for s in wf.State} | {None} or area not in {a.value for a in Area} | {None}:
+        abort(400)
+    page = queries.list_visible(current_user, state=state, area=area, page=page_arg(), per_page=25)
+    counts = services.count_by_state(current_user)
+    return render_template(
+        "applications/index.html", page=page, counts=counts, state=state, area=area, states=wf.State,
+        areas=Area, standards=applicable_standards() if current_user.role == Role.APPLICANT else [],
+        form=NewApplicationForm(),
+    )  # fmt: skip
+
+
+@bp.post("/applications")
+@login_required
+def create():
+    form = NewApplicationForm()
+    if not form.validate_on_submit():
+        flash(_("Choose a seal."), "error")
+        return redirect(url_for("applications.index"), code=303)
+    return run(
+        lambda: services.create_application(current_user, form.standard_id.data),
+        success=_("Application created. Self-assess every indicator, then submit."),
+        then=lambda app: url_for("applications.detail", application_id=app.id),
+    )
+
+
+@bp.get("/applications/<int:application_id>")
+@login_required
+def detail(application_id: int):
+    application = _load(application_id)
+    tree = standard_tree(application.standard_id)
+    assessed = queries.self_assessments(application.id)
+    evidence = evidence_of(application.id)
+    evidence_by_indicator: dict[int, list] = {}
+    for item in evidence:
+        for indicator in item.indicators:
+            evidence_by_indicator.setdefault(indicator.id, []).append(item)
+    now = utcnow()
+    facts = queries.facts_for(application, now)
+    actor = actor_of(current_user)
+    actions = []
+    for name in wf.allowed_events(actor, facts):
+        unmet = wf.unmet_guards(name, facts, wf.Request(reason="x", indicators=("x",), now=now))
+        # reason/indicators are asked in the form, so only the other guards explain a blocked action
+        unmet = [u for u in unmet if u.code not in ("reason_required", "indicators_required")]
+        actions.append((wf.EVENTS[name], [u.render(_) for u in unmet]))
+    snapshot = review_queries.latest_snapshot(application.id) if may_see_score(current_user, application) else None
+    assignments = queries.assignments_for_page(application.id) if is_staff(current_user) else []
+    reviewers = review_queries.reviewers() if is_staff(current_user) else []
+    certificate = queries.certificate_of(application.id)
+    return render_template(
+        "applications/detail.html", application=application, tree=tree, assessed=assessed,
+        evidence=evidence, evidence_by_indicator=evidence_by_indicator, actions=actions,
+        history=queries.history(application.id), snapshot=snapshot, assignments=assignments,
+        reviewers=reviewers, certificate=certificate, editable=may_edit_content(current_user, application),
+        event_form=EventForm(), staff=is_staff(current_user),
+        missing=set(facts.missing_self_assessment),
+    )  # fmt: skip
+
+
+@bp.route("/applications/<int:application_id>/self-assessment/<code>", methods=["GET", "POST"])
+@login_required
+def self_assessment(application_id: int, code: str):
+    application = _load(application_id)
+    indicator = queries.indicator_by_code(application.standard_id, code)
+    if indicator is None:
+        abort(404)
+    row = queries.self_assessments(application.id).get(indicator.id)
+    form = SelfAssessmentForm()
+    form.rating.choices = [(str(v), str(v)) for v in indicator.scale()] + ([(NA, _("N/A"))] if indicator.allows_na else [])
+    if request.method == "GET" and row is not None:
+        form.rating.data = NA if row.rating is None else str(row.rating)
+        form.explanation.data = row.explanation
+    if form.validate_on_submit():
+        rating = None if form.rating.data == NA else int(form.rating.data)
+        try:
+            services.save_self_assessment(current_user, application.id, code, rating, form.explanation.data)
+        except DomainError as exc:
+            if isinstance(exc, NotFound):
+                abort(404)
+            for message in messages_of(exc):
+                flash(message, "error")
+            return render_template("applications/self_assessment.html", application=application,
+                                   indicator=indicator, form=form, editable=True), 409  # fmt: skip
+        flash(_("Saved %(code)s.", code=code), "success")
+        return redirect(url_for("applications.detail", application_id=application.id) + f"#ind-{code}", code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template(
+        "applications/self_assessment.html", application=application, indicator=indicator, form=form,
+        editable=may_edit_content(current_user, application),
+    ), status  # fmt: skip
+
+
+@bp.post("/applications/<int:application_id>/events")
+@login_required
+def fire(application_id: int):
+    form = EventForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = url_for("applications.detail", application_id=application_id)
+    label = wf.EVENTS[form.event.data].label if form.event.data in wf.EVENTS else form.event.data
+    return run(
+        lambda: services.fire_event(
+            current_user, application_id, form.event.data, form.reason.data or "", form.indicators.data or []
+        ),
+        success=_("Done: %(event)s.", event=_(label)),
+        back=back,
+        then=lambda app: back,
+    )
+
+

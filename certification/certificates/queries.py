@@ -1,0 +1,44 @@
+"""Public reads: the registry of valid certificates and verification by code."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from certification.certificates.models import Certificate, CertificateStatus
+from certification.extensions import db
+
+
+def registry_page(page: int = 1, per_page: int = 50, area: str | None = None, country: str | None = None):
+    from certification.applications.queries import Page
+    from certification.seals.models import Standard
+
+    where = [Certificate.status == CertificateStatus.VALID]
+    if area:
+        where.append(Certificate.standard_id.in_(select(Standard.id).where(Standard.area == area)))
+    if country:
+        from certification.organizations.models import Organization
+
+        where.append(Certificate.organization_id.in_(select(Organization.id).where(Organization.country == country)))
+    total = db.session.scalar(select(func.count(Certificate.id)).where(*where))
+    items = list(
+        db.session.scalars(
+            select(Certificate)
+            .where(*where)
+            .options(joinedload(Certificate.organization), joinedload(Certificate.standard))
+            .order_by(Certificate.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def by_code(code: str) -> Certificate | None:
+    if not code or len(code) > 64:
+        return None
+    return db.session.scalar(
+        select(Certificate)
+        .where(Certificate.verification_code == code)
+        .options(joinedload(Certificate.organization), joinedload(Certificate.standard))
+    )

@@ -1,0 +1,95 @@
+"""Issuing certificates and keeping their status in step with the application's lifecycle."""
+
+from __future__ import annotations
+
+import calendar
+import secrets
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from certification.certificates.models import Certificate, CertificateStatus
+from certification.extensions import db
+from certification.organizations.models import Organization
+from certification.reviews.queries import latest_snapshot
+from certification.seals.models import Standard
+from certification.types import utcnow
+
+SUSPENSION_MAX_DAYS = 183  # "at most 6 months"
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(month_index, 12)
+    month += 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def issue(application, now: datetime) -> Certificate:
+    """Create the certificate of a certified application (inside the caller's transaction)."""
+    standard = db.session.get(Standard, application.standard_id)
+    organization = db.session.get(Organization, application.organization_id)
+    snapshot = latest_snapshot(application.id)
+    prefix = f"{standard.code}-{organization.country}-{now.year}-"
+    sequence = db.session.scalar(select(func.count(Certificate.id)).where(Certificate.number.like(prefix + "%")))
+    issued_on = now.date()
+    certificate = Certificate(
+        application_id=application.id, organization_id=organization.id, standard_id=standard.id,
+        number=f"{prefix}{sequence + 1:04d}", verification_code=secrets.token_urlsafe(18),
+        level=snapshot.level, overall=snapshot.overall, issued_on=issued_on,
+        expires_on=add_months(issued_on, standard.validity_months), status=CertificateStatus.VALID,
+    )  # fmt: skip
+    db.session.add(certificate)
+    db.session.flush()
+    return certificate
+
+
+_FOLLOW = {
+    "suspend": CertificateStatus.SUSPENDED,
+    "reinstate": CertificateStatus.VALID,
+    "revoke": CertificateStatus.REVOKED,
+    "expire": CertificateStatus.EXPIRED,
+}
+
+
+def follow_application(application, event: str, now: datetime) -> None:
+    certificate = db.session.scalar(select(Certificate).where(Certificate.application_id == application.id))
+    if certificate is None:
+        return
+    certificate.status = _FOLLOW[event]
+    certificate.suspended_at = now if event == "suspend" else None
+
+
+def expire_due_certificates(today: date | None = None) -> int:
+    """Fire `expire` for valid certificates past their date, and `revoke` after 6 months of suspension."""
+    from datetime import timedelta
+
+    from certification.applications.services import fire_system_event
+    from certification.errors import DomainError
+
+    today = today or utcnow().date()
+    done = 0
+    expired = db.session.scalars(
+        select(Certificate.application_id).where(
+            Certificate.status == CertificateStatus.VALID, Certificate.expires_on < today
+        )
+    ).all()
+    for application_id in expired:
+        try:
+            fire_system_event(application_id, "expire", "Certificate validity ended.")
+            done += 1
+        except DomainError:
+            db.session.rollback()
+    limit = utcnow() - timedelta(days=SUSPENSION_MAX_DAYS)
+    overdue = db.session.scalars(
+        select(Certificate.application_id).where(
+            Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_at < limit
+        )
+    ).all()
+    for application_id in overdue:
+        try:
+            fire_system_event(application_id, "revoke", "Suspension lasted more than 6 months.")
+            done += 1
+        except DomainError:
+            db.session.rollback()
+    return done

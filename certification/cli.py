@@ -1,0 +1,183 @@
+"""Command-line interface: `flask --app app standards|users|demo|reminders|scores|lifecycle-diagram`.
+
+Each command parses its options, calls one service function per unit of work and turns domain errors
+into a message on stderr and exit status 1 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from certification.accounts.models import Role
+from certification.seals.models import Area
+
+standards_cli = AppGroup("standards", help="Seal standards declared in standards/*.yaml.")
+users_cli = AppGroup("users", help="People who use Sello.")
+reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
+scores_cli = AppGroup("scores", help="Score snapshots (design §4).")
+
+
+def fail(*lines: str) -> None:
+    """Print `lines` to stderr and stop with exit status 1."""
+    for line in lines:
+        click.echo(line, err=True)
+    raise click.exceptions.Exit(1)
+
+
+@standards_cli.command("load")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Folder of seal YAML files (default: the shipped standards/).",
+)
+def load_standards_command(directory: str | None) -> None:
+    """Validate and load every seal file; loading twice changes nothing."""
+    from certification.seals.services import PublishedVersionChanged, load_standards
+    from standards.loader import SEALS_DIR, StandardFileError
+
+    try:
+        report = load_standards(directory or SEALS_DIR)
+    except StandardFileError as exc:
+        fail(f"Nothing loaded: {len(exc.problems)} problem(s) in the standard files.",
+             *(f"  {problem}" for problem in exc.problems))  # fmt: skip
+    except PublishedVersionChanged as exc:
+        fail(f"Nothing loaded: {exc}")
+    for label in report.created:
+        click.echo(f"created    {label}")
+    for label in report.unchanged:
+        click.echo(f"unchanged  {label}")
+    click.echo(f"{len(report.created)} created, {len(report.unchanged)} unchanged.")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        # One line: the trailing newline of `echo … |` or a here-string is not part of the password.
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Full name as shown in the app.")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--organization", "organization_id", type=int, default=None, help="Organisation id (applicants).")
+@click.option("--locale", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.option("--area", "areas", multiple=True, type=click.Choice([a.value for a in Area]),
+              help="Reviewer expertise (repeatable).")  # fmt: skip
+@click.option("--country", "countries", multiple=True, help="Reviewer country, ISO 3166 alpha-2 (repeatable).")
+@click.option("--language", "languages", multiple=True, type=click.Choice(["es", "en", "pt", "fr"]),
+              help="Reviewer working language (repeatable).")  # fmt: skip
+@click.option("--capacity", type=click.IntRange(1, 100), default=3, show_default=True,
+              help="Reviewer's maximum active assignments.")  # fmt: skip
+def create_user_command(email, name, role, organization_id, locale, password_stdin, areas, countries,
+                        languages, capacity) -> None:  # fmt: skip
+    """Create a user. Without --password-stdin the password is asked for twice, hidden."""
+    from certification.accounts.services import create_user
+    from certification.errors import Duplicate, ValidationFailed
+
+    password = _read_password(password_stdin)
+    try:
+        user = create_user(
+            email=email, name=name, role=role, password=password, organization_id=organization_id,
+            areas=areas, countries=countries, languages=languages, max_active_assignments=capacity,
+            locale=locale,
+        )  # fmt: skip
+    except ValidationFailed as exc:
+        fail("User not created:", *(f"  {field}: {' '.join(msgs)}" for field, msgs in exc.fields.items()))
+    except Duplicate as exc:
+        fail(f"User not created: {exc.message}")
+    click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the standards and realistic demo data (once; does nothing if the demo admin exists)."""
+    from certification.demo import DEMO_PASSWORD, load_demo
+    from certification.errors import DomainError
+    from certification.seals.services import PublishedVersionChanged
+    from standards.loader import StandardFileError
+
+    try:
+        report = load_demo()
+    except StandardFileError as exc:
+        fail("Demo not loaded: the standard files are invalid.", *(f"  {p}" for p in exc.problems))
+    except (PublishedVersionChanged, DomainError) as exc:
+        fail(f"Demo not loaded: {exc}")
+    if report is None:
+        click.echo("Demo data is already loaded; nothing changed.")
+    else:
+        click.echo(report.summary())
+    click.echo("")
+    click.echo(f"Open {current_app.config['PUBLIC_BASE_URL']}/ and log in as (password: {DEMO_PASSWORD}):")
+    for email, role, what in _demo_logins():
+        click.echo(f"  {email:<32} {role:<12} {what}")
+
+
+def _demo_logins():
+    from certification.demo import LOGINS
+
+    return LOGINS
+
+
+@reminders_cli.command("sweep")
+def sweep_command() -> None:
+    """Run the periodic sweep once (expire certificates, end long suspensions) — the beat job, by hand."""
+    from certification.certificates.services import expire_due_certificates
+
+    count = expire_due_certificates()
+    click.echo(f"{count} certificate(s) expired or revoked.")
+
+
+@scores_cli.command("recalculate")
+@click.option("--application", "application_id", type=int, default=None, help="One application id.")
+@click.option("--standard", "standard_id", type=int, default=None, help="Every application of a standard id.")
+def recalculate_command(application_id: int | None, standard_id: int | None) -> None:
+    """Recompute score snapshots (all applications if no option is given); unchanged inputs add nothing."""
+    from certification.applications.models import Application
+    from certification.extensions import db
+    from certification.reviews.services import recalculate_score
+    from certification.seals.models import Standard
+
+    if application_id is not None and standard_id is not None:
+        fail("Give --application or --standard, not both.")
+    query = select(Application.id).order_by(Application.id)
+    if application_id is not None:
+        query = query.where(Application.id == application_id)
+    elif standard_id is not None:
+        if db.session.get(Standard, standard_id) is None:
+            fail(f"No standard with id {standard_id}.")
+        query = query.where(Application.standard_id == standard_id)
+    ids = list(db.session.scalars(query))
+    if application_id is not None and not ids:
+        fail(f"No application with id {application_id}.")
+    for done, app_id in enumerate(ids, start=1):
+        snapshot = recalculate_score(app_id)
+        if snapshot is None or snapshot.overall is None:
+            outcome = "no score yet"
+        else:
+            verdict = "eligible" if snapshot.eligible else "not eligible"
+            outcome = f"{snapshot.overall:.2f} {snapshot.level or '-'} ({verdict})"
+        click.echo(f"[{done}/{len(ids)}] application {app_id}: {outcome}")
+    click.echo(f"{len(ids)} application(s) recalculated.")
+
+
+@click.command("lifecycle-diagram")
+def lifecycle_diagram_command() -> None:
+    """Print the application lifecycle as a mermaid stateDiagram (pasted into README.md)."""
+    from workflows.application import mermaid
+
+    click.echo(mermaid())
+
+
+def register_cli(app: Flask) -> None:
+    for command in (standards_cli, users_cli, demo_command, reminders_cli, scores_cli, lifecycle_diagram_command):
+        app.cli.add_command(command)

@@ -1,0 +1,122 @@
+"""Evidence uploads: streamed to disk while hashed, sniffed, size-limited, stored under a random name."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.utils import secure_filename
+
+from certification.applications import queries as application_queries
+from certification.applications.policies import is_member, may_edit_content
+from certification.errors import Forbidden, NotEditable, NotFound, TooLarge, UnsupportedType, ValidationFailed
+from certification.evidence.models import Evidence
+from certification.evidence.sniff import ALLOWED_LABEL, EXTENSIONS, sniff
+from certification.evidence.storage import storage
+from certification.extensions import db
+from certification.outbox.services import commit
+from certification.seals.models import Indicator
+
+CHUNK = 64 * 1024
+
+
+def clean_filename(name: str, content_type: str) -> str:
+    """A display name safe anywhere: ASCII-folded, no path, with the extension of the sniffed type."""
+    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    stem = secure_filename(folded).rsplit(".", 1)[0][:150] or "evidence"
+    return f"{stem}.{EXTENSIONS[content_type]}"
+
+
+def upload(user, application_id: int, stream, filename: str, indicator_codes: list[str], description: str = "") -> Evidence:
+    """Store one evidence file linked to indicators of the application. Nothing is kept if anything is wrong.
+
+    Raises NotFound, Forbidden, NotEditable, ValidationFailed, TooLarge (413) or UnsupportedType (415).
+    """
+    application = application_queries.get_visible(user, application_id)
+    if not is_member(user, application):
+        raise Forbidden("Only the applicant organisation's staff may upload evidence.")
+    if not may_edit_content(user, application):
+        raise NotEditable("Evidence is frozen once the application is submitted.")
+    codes = [c.strip() for c in indicator_codes if c and c.strip()]
+    if not codes:
+        raise ValidationFailed({"indicators": ["Link the file to at least one indicator."]})
+    indicators = list(
+        db.session.scalars(
+            select(Indicator).where(Indicator.standard_id == application.standard_id, Indicator.code.in_(codes))
+        )
+    )
+    unknown = sorted(set(codes) - {i.code for i in indicators})
+    if unknown:
+        raise ValidationFailed({"indicators": [f"Unknown indicators: {', '.join(unknown)}."]})
+    if len(description or "") > 2000:
+        raise ValidationFailed({"description": ["At most 2000 characters."]})
+
+    config = current_app.config
+    max_file = config["EVIDENCE_MAX_FILE_BYTES"]
+    used = db.session.scalar(
+        select(func.coalesce(func.sum(Evidence.size), 0)).where(Evidence.application_id == application.id)
+    )
+    room = config["EVIDENCE_MAX_APPLICATION_BYTES"] - used
+    store = storage()
+    digest = hashlib.sha256()
+    size = 0
+    fd, tmp_name = tempfile.mkstemp(dir=store.incoming_dir())
+    tmp_path = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "w+b") as out:
+            while chunk := stream.read(CHUNK):
+                size += len(chunk)
+                if size > max_file:
+                    raise TooLarge(f"The file is larger than {max_file // (1024 * 1024)} MB.")
+                if size > room:
+                    raise TooLarge("This application's evidence would exceed its total storage limit.")
+                digest.update(chunk)
+                out.write(chunk)
+            if size == 0:
+                raise ValidationFailed({"file": ["The file is empty."]})
+            content_type = sniff(out)
+        if content_type is None:
+            raise UnsupportedType(f"Allowed file types: {ALLOWED_LABEL}. The content of this file is none of them.")
+        key = store.save(tmp_path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    evidence = Evidence(
+        application_id=application.id, storage_key=key, filename=clean_filename(filename, content_type),
+        size=size, sha256=digest.hexdigest(), content_type=content_type, description=(description or "").strip(),
+        uploaded_by_id=user.id, indicators=indicators,
+    )  # fmt: skip
+    db.session.add(evidence)
+    try:
+        commit()
+    except BaseException:
+        store.delete(key)
+        raise
+    return evidence
+
+
+def visible_evidence(user, evidence_id: int) -> Evidence:
+    """Evidence of an application the user may see; NotFound otherwise."""
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        raise NotFound("evidence")
+    application_queries.get_visible(user, evidence.application_id)
+    return evidence
+
+
+def evidence_of(application_id: int) -> list[Evidence]:
+    from sqlalchemy.orm import selectinload
+
+    return list(
+        db.session.scalars(
+            select(Evidence)
+            .where(Evidence.application_id == application_id)
+            .options(selectinload(Evidence.indicators))
+            .order_by(Evidence.id)
+        )
+    )

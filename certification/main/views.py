@@ -1,0 +1,42 @@
+"""Home, dashboards per role and the language switch."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+
+from certification.accounts.models import Role
+from certification.accounts.services import set_locale
+from certification.applications.queries import list_visible
+from certification.applications.services import count_by_state
+from certification.reviews.models import AssignmentStatus
+from certification.ui import safe_back
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    return render_template("main/home.html")
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    counts = count_by_state(current_user)
+    if current_user.role == Role.REVIEWER:
+        return redirect(url_for("reviews.my_assignments"))
+    recent = list_visible(current_user, per_page=10)
+    return render_template("main/dashboard.html", counts=counts, recent=recent, statuses=AssignmentStatus)
+
+
+@bp.post("/language")
+def language():
+    code = request.form.get("lang", "")
+    if code in ("es", "en"):
+        session["lang"] = code
+        if current_user.is_authenticated:
+            set_locale(current_user, code)
+    return redirect(safe_back(url_for("main.home")), code=303)

@@ -1,0 +1,126 @@
+"""Pilot rounds: creation, status steps and enrolment within capacity."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from certification.applications import queries as application_queries
+from certification.applications.models import Application
+from certification.applications.policies import is_staff
+from certification.errors import (
+    CapacityFull,
+    ConcurrentUpdate,
+    Forbidden,
+    NotEditable,
+    NotFound,
+    StateConflict,
+    ValidationFailed,
+)
+from certification.extensions import db
+from certification.organizations.models import Organization
+from certification.outbox.services import commit, rollback
+from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
+from certification.seals.models import Area, Standard
+from workflows.application import State
+
+ENROLLABLE_STATES = (State.DRAFT, State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED)
+
+
+def create_round(user, *, name: str, country: str, area: str, opens_on: date, closes_on: date, capacity: int,
+                 budget_note: str = "") -> PilotRound:  # fmt: skip
+    """Create a planned round; dates, country (ISO 3166 alpha-2), area and capacity are validated."""
+    if not is_staff(user):
+        raise Forbidden("Only a facilitator may create pilot rounds.")
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = ["A name of 1 to 200 characters is required."]
+    country = (country or "").strip().upper()
+    if len(country) != 2 or not country.isalpha() or not country.isascii():
+        errors["country"] = ["Use the two-letter ISO 3166 country code, e.g. PE."]
+    if area not in {a.value for a in Area}:
+        errors["area"] = ["Choose gender, poverty or rural."]
+    if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 10000:
+        errors["capacity"] = ["Capacity must be a whole number from 1 to 10000."]
+    if not isinstance(opens_on, date) or not isinstance(closes_on, date):
+        errors["opens_on"] = ["Give opening and closing dates."]
+    elif closes_on < opens_on:
+        errors["closes_on"] = ["The round cannot close before it opens."]
+    if errors:
+        raise ValidationFailed(errors)
+    pilot_round = PilotRound(
+        name=name, country=country, area=Area(area), opens_on=opens_on, closes_on=closes_on,
+        capacity=capacity, budget_note=(budget_note or "")[:5000], created_by_id=user.id,
+    )  # fmt: skip
+    db.session.add(pilot_round)
+    commit()
+    return pilot_round
+
+
+def get_round(user, round_id: int, *, for_update: bool = False) -> PilotRound:
+    if not is_staff(user):
+        raise NotFound("pilot round")
+    # Enrolment locks the round row so that two enrolments cannot both take its last seat.
+    pilot_round = db.session.get(PilotRound, round_id, with_for_update=for_update)
+    if pilot_round is None:
+        raise NotFound("pilot round")
+    return pilot_round
+
+
+def change_status(user, round_id: int, status: str) -> PilotRound:
+    """Move a round one step: planned → open → in_progress → closed."""
+    pilot_round = get_round(user, round_id)
+    try:
+        target = RoundStatus(status)
+    except ValueError as exc:
+        raise ValidationFailed({"status": ["Choose open, in_progress or closed."]}) from exc
+    if target not in ROUND_STEPS[pilot_round.status]:
+        raise StateConflict(f"A {pilot_round.status.value} round cannot become {target.value}.")
+    pilot_round.status = target
+    try:
+        commit()
+    except StaleDataError as exc:
+        rollback()
+        raise ConcurrentUpdate("The round changed meanwhile; reload and try again.") from exc
+    return pilot_round
+
+
+def enrol(user, round_id: int, application_id: int) -> Application:
+    """Enrol an application of the round's area and country while the round is open and has room."""
+    pilot_round = get_round(user, round_id, for_update=True)
+    application = application_queries.get_visible(user, application_id, for_update=True)
+    if pilot_round.status != RoundStatus.OPEN:
+        raise NotEditable("Applications enrol only while the round is open.")
+    if application.pilot_round_id is not None:
+        raise StateConflict("The application is already enrolled in a pilot round.")
+    if application.state not in ENROLLABLE_STATES:
+        raise NotEditable("Only an application that is not yet decided can enrol.")
+    standard = db.session.get(Standard, application.standard_id)
+    organization = db.session.get(Organization, application.organization_id)
+    errors = {}
+    if standard.area != pilot_round.area:
+        errors["application_id"] = ["The application's seal is not the round's area."]
+    elif organization.country != pilot_round.country:
+        errors["application_id"] = ["The organisation is not in the round's country."]
+    if errors:
+        raise ValidationFailed(errors)
+    enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == round_id))
+    if enrolled >= pilot_round.capacity:
+        raise CapacityFull("The round is full (capacity %d)." % pilot_round.capacity)
+    application.pilot_round_id = pilot_round.id
+    commit()
+    return application
+
+
+def counts_by_state(round_id: int) -> dict[str, int]:
+    rows = db.session.execute(
+        select(Application.state, func.count()).where(Application.pilot_round_id == round_id).group_by(Application.state)
+    )
+    return {state.value: n for state, n in rows}
+
+
+def list_rounds() -> list[PilotRound]:
+    return list(db.session.scalars(select(PilotRound).order_by(PilotRound.id.desc())))

@@ -1,0 +1,98 @@
+"""Reviewer assignments, their indicator scores, moderation and score snapshots."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from certification.extensions import db
+from certification.types import UTCDateTime, enum_column, utcnow
+
+
+class AssignmentStatus(enum.StrEnum):
+    INVITED = "invited"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+
+
+ACTIVE_ASSIGNMENT = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED)
+
+
+class Assignment(db.Model):
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    status: Mapped[AssignmentStatus] = mapped_column(
+        enum_column(AssignmentStatus), default=AssignmentStatus.INVITED
+    )
+    due_on: Mapped[date | None] = mapped_column(sa.Date)
+    no_conflict_declared: Mapped[bool] = mapped_column(default=False)
+    conflict_declared: Mapped[bool] = mapped_column(default=False)
+    decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    assigned_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    application = relationship("Application", lazy="raise")
+    reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="raise")
+    scores = relationship("ReviewScore", back_populates="assignment", lazy="raise")
+
+
+class ReviewScore(db.Model):
+    __tablename__ = "review_scores"
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "indicator_id", name="uq_review_scores_assignment_indicator"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignments.id"), index=True)
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicators.id"))
+    score: Mapped[int | None]  # None = N/A where allowed
+    comment: Mapped[str] = mapped_column(sa.Text)
+    evidence_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment = relationship("Assignment", back_populates="scores", lazy="raise")
+
+
+class Moderation(db.Model):
+    """A facilitator's moderated score replacing an indicator's consensus, with its justification."""
+
+    __tablename__ = "moderations"
+    __table_args__ = (
+        sa.UniqueConstraint("application_id", "indicator_id", name="uq_moderations_application_indicator"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicators.id"))
+    score: Mapped[float]
+    justification: Mapped[str] = mapped_column(sa.Text)
+    moderator_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScoreSnapshot(db.Model):
+    """A computed score with its inputs and the standard's rules at that time (design §4)."""
+
+    __tablename__ = "score_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
+    inputs_digest: Mapped[str] = mapped_column(sa.String(64))
+    inputs: Mapped[dict] = mapped_column(sa.JSON)
+    rules: Mapped[dict] = mapped_column(sa.JSON)
+    result: Mapped[dict] = mapped_column(sa.JSON)
+    self_result: Mapped[dict] = mapped_column(sa.JSON)
+    overall: Mapped[float | None]
+    level: Mapped[str | None] = mapped_column(sa.String(30))
+    eligible: Mapped[bool]
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,92 @@
+"""Settings classes. Every value that differs between machines comes from an environment variable."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from config.celery import celery_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production below
+
+
+class ConfigurationError(RuntimeError):
+    """Raised when production starts without what it needs."""
+
+
+class Base:
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET)
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'sello.db'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE / "evidence"))
+    EVIDENCE_MAX_FILE_BYTES = int(os.environ.get("EVIDENCE_MAX_FILE_BYTES", 25 * 1024 * 1024))
+    EVIDENCE_MAX_APPLICATION_BYTES = int(os.environ.get("EVIDENCE_MAX_APPLICATION_BYTES", 500 * 1024 * 1024))
+    # A request may carry one file plus a little form data.
+    MAX_CONTENT_LENGTH = EVIDENCE_MAX_FILE_BYTES + 1024 * 1024
+    LANGUAGES = ("es", "en")
+    BABEL_DEFAULT_LOCALE = "es"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "certification" / "translations")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_TIME_LIMIT = None  # a long self-assessment session must not lose its form
+    PER_PAGE = 25
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "sello@localhost")
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    @classmethod
+    def as_dict(cls) -> dict:
+        values = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        values["CELERY"] = celery_settings(values["REDIS_URL"])
+        return values
+
+    @classmethod
+    def check(cls, values: dict) -> None:
+        """Refuse settings that cannot work; production overrides this."""
+
+
+class Development(Base):
+    DEBUG = False
+
+
+class Testing(Base):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    WTF_CSRF_ENABLED = False
+    SECRET_KEY = "testing-secret"  # noqa: S105
+
+
+class Production(Base):
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "__Host-sello"
+
+    @classmethod
+    def check(cls, values: dict) -> None:
+        missing = []
+        if not os.environ.get("SECRET_KEY") or values["SECRET_KEY"] == DEV_SECRET or len(values["SECRET_KEY"]) < 32:
+            missing.append("SECRET_KEY (at least 32 random characters)")
+        if not os.environ.get("DATABASE_URL"):
+            missing.append("DATABASE_URL")
+        if not os.environ.get("REDIS_URL"):
+            missing.append("REDIS_URL")
+        if missing:
+            raise ConfigurationError("Production needs: " + ", ".join(missing))
+
+
+CONFIGS = {"development": Development, "testing": Testing, "production": Production}
+
+
+def load_config(name: str | None = None) -> dict:
+    """The settings dict for SELLO_CONFIG (or `name`), after the environment's checks."""
+    name = name or os.environ.get("SELLO_CONFIG", "development")
+    if name not in CONFIGS:
+        raise ConfigurationError(f"SELLO_CONFIG must be one of {', '.join(CONFIGS)}, not {name!r}")
+    cls = CONFIGS[name]
+    values = cls.as_dict()
+    values["SELLO_CONFIG"] = name
+    cls.check(values)
+    return values
