@@ -7,6 +7,7 @@ into a message on stderr and exit status 1 — never a traceback.
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 
 import click
 from flask import Flask, current_app
@@ -22,7 +23,7 @@ reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
 scores_cli = AppGroup("scores", help="Score snapshots (design §4).")
 
 
-def fail(*lines: str) -> None:
+def fail(*lines: str) -> NoReturn:
     """Print `lines` to stderr and stop with exit status 1."""
     for line in lines:
         click.echo(line, err=True)
@@ -67,12 +68,16 @@ def _read_password(from_stdin: bool) -> str:
 @click.argument("email")
 @click.option("--name", required=True, help="Full name as shown in the app.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--organization", "organization_id", type=int, default=None, help="Organisation id (applicants).")
+@click.option(
+    "--organization", "organization_id", type=int, default=None, help="Organisation id (applicants)."
+)
 @click.option("--locale", type=click.Choice(["es", "en"]), default="es", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--area", "areas", multiple=True, type=click.Choice([a.value for a in Area]),
               help="Reviewer expertise (repeatable).")  # fmt: skip
-@click.option("--country", "countries", multiple=True, help="Reviewer country, ISO 3166 alpha-2 (repeatable).")
+@click.option(
+    "--country", "countries", multiple=True, help="Reviewer country, ISO 3166 alpha-2 (repeatable)."
+)
 @click.option("--language", "languages", multiple=True, type=click.Choice(["es", "en", "pt", "fr"]),
               help="Reviewer working language (repeatable).")  # fmt: skip
 @click.option("--capacity", type=click.IntRange(1, 100), default=3, show_default=True,
@@ -101,7 +106,7 @@ def create_user_command(email, name, role, organization_id, locale, password_std
 @with_appcontext
 def demo_command() -> None:
     """Load the standards and realistic demo data (once; does nothing if the demo admin exists)."""
-    from certification.demo import DEMO_PASSWORD, load_demo
+    from certification.demo import DEMO_PASSWORD, LOGINS, load_demo
     from certification.errors import DomainError
     from certification.seals.services import PublishedVersionChanged
     from standards.loader import StandardFileError
@@ -118,14 +123,8 @@ def demo_command() -> None:
         click.echo(report.summary())
     click.echo("")
     click.echo(f"Open {current_app.config['PUBLIC_BASE_URL']}/ and log in as (password: {DEMO_PASSWORD}):")
-    for email, role, what in _demo_logins():
+    for email, role, what in LOGINS:
         click.echo(f"  {email:<32} {role:<12} {what}")
-
-
-def _demo_logins():
-    from certification.demo import LOGINS
-
-    return LOGINS
 
 
 @reminders_cli.command("sweep")
@@ -179,5 +178,12 @@ def lifecycle_diagram_command() -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for command in (standards_cli, users_cli, demo_command, reminders_cli, scores_cli, lifecycle_diagram_command):
+    for command in (
+        standards_cli,
+        users_cli,
+        demo_command,
+        reminders_cli,
+        scores_cli,
+        lifecycle_diagram_command,
+    ):
         app.cli.add_command(command)

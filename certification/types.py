@@ -13,7 +13,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> sa.Enum:
+def enum_column(enum_cls: type[enum.Enum], length: int = 32, name: str | None = None) -> sa.Enum:
     """Store an Enum by its value, as a VARCHAR with a CHECK (portable across SQLite and PostgreSQL)."""
     return sa.Enum(
         enum_cls,
@@ -21,7 +21,7 @@ def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> sa.Enum:
         length=length,
         values_callable=lambda e: [m.value for m in e],
         validate_strings=True,
-        name=enum_cls.__name__.lower(),
+        name=name or enum_cls.__name__.lower(),  # names the CHECK constraint; unique per table
         create_constraint=True,
     )
 

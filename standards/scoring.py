@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -221,7 +222,11 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # Decimal and Fraction are accepted (a database Numeric column gives Decimal); Fraction() of each
+    # is exact.
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, Fraction)):
+        return False
+    return math.isfinite(value)
 
 
 def _check_weight(weight: Any, what: str) -> None:

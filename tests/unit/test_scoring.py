@@ -7,6 +7,7 @@ independent, straightforward re-implementation written here with fractions.Fract
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -141,6 +142,13 @@ def test_moderated_score_decides_the_essential_check():
 
     assert failing.essential_failures == ("I1",)
     assert moderated.essential_failures == ()
+
+
+def test_moderated_score_may_come_as_a_decimal_from_the_database():
+    result = compute_score(make_rules(), {"I1": [2, 5]}, moderated={"I1": Decimal("3.5")})
+
+    assert result.indicators["I1"].consensus == 3.5
+    assert result.indicators["I1"].value == 0.625
 
 
 def test_disagreement_starts_exactly_at_the_gap():

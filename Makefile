@@ -1,0 +1,61 @@
+# Sello — `make run` serves the demo on http://127.0.0.1:5000, `make test` is what CI runs.
+# Every target is idempotent; the install step is skipped while pyproject.toml has not changed.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY = $(VENV)/bin/python
+BIN = $(VENV)/bin
+FLASK = $(BIN)/flask --app app
+STAMP = $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+BEAT_SCHEDULE ?= instance/celerybeat-schedule
+
+.PHONY: run test lint format worker beat install translations
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled only when pyproject.toml is newer than the stamp (or the venv is new).
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+translations: install
+	@if [ -d certification/translations ]; then $(BIN)/pybabel compile -d certification/translations || true; fi
+
+# With REDIS_URL set, a Celery worker and beat run in the background and stop with the web server;
+# without it, tasks run in process after each commit and no service is needed.
+run: translations
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	@mkdir -p instance
+	@set -e; \
+	if [ -n "$$REDIS_URL" ]; then \
+		$(BIN)/celery -A worker.celery_app worker --loglevel=info & worker=$$!; \
+		$(BIN)/celery -A worker.celery_app beat --loglevel=info --schedule $(BEAT_SCHEDULE) & beat=$$!; \
+		trap 'kill $$worker $$beat 2>/dev/null || true' EXIT INT TERM; \
+	fi; \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(PY) -m pytest -W error
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+worker: install
+	$(BIN)/celery -A worker.celery_app worker --loglevel=info
+
+beat: install
+	@mkdir -p instance
+	$(BIN)/celery -A worker.celery_app beat --loglevel=info --schedule $(BEAT_SCHEDULE)
