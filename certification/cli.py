@@ -68,16 +68,12 @@ def _read_password(from_stdin: bool) -> str:
 @click.argument("email")
 @click.option("--name", required=True, help="Full name as shown in the app.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option(
-    "--organization", "organization_id", type=int, default=None, help="Organisation id (applicants)."
-)
+@click.option("--organization", "organization_id", type=int, default=None, help="Organisation id (applicants).")
 @click.option("--locale", type=click.Choice(["es", "en"]), default="es", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--area", "areas", multiple=True, type=click.Choice([a.value for a in Area]),
               help="Reviewer expertise (repeatable).")  # fmt: skip
-@click.option(
-    "--country", "countries", multiple=True, help="Reviewer country, ISO 3166 alpha-2 (repeatable)."
-)
+@click.option("--country", "countries", multiple=True, help="Reviewer country, ISO 3166 alpha-2 (repeatable).")
 @click.option("--language", "languages", multiple=True, type=click.Choice(["es", "en", "pt", "fr"]),
               help="Reviewer working language (repeatable).")  # fmt: skip
 @click.option("--capacity", type=click.IntRange(1, 100), default=3, show_default=True,

@@ -149,8 +149,7 @@ FINCA_GENDER = {
     ),
     "GEN.C.3": (
         5,
-        "La garantía es solidaria, del grupo del banco comunal; no se pide firma del cónyuge ni "
-        "garantía real.",
+        "La garantía es solidaria, del grupo del banco comunal; no se pide firma del cónyuge ni garantía real.",
     ),
     "GEN.C.4": (
         3,
@@ -244,8 +243,7 @@ ALAC_POVERTY = {
     ),
     "POV.D.4": (
         5,
-        "Cada UNICA funciona en su caserío y se reúne en asamblea mensual: nadie necesita viajar a "
-        "una agencia.",
+        "Cada UNICA funciona en su caserío y se reúne en asamblea mensual: nadie necesita viajar a una agencia.",
     ),
 }
 
@@ -312,10 +310,7 @@ def load_demo() -> DemoReport | None:
     if _user_by_email(ADMIN_EMAIL) is not None:
         return None
     report = DemoReport(standards_created=load_standards().created)
-    orgs = {
-        key: _organization(name, country, legal, network)
-        for key, name, country, legal, network in ORGANIZATIONS
-    }
+    orgs = {key: _organization(name, country, legal, network) for key, name, country, legal, network in ORGANIZATIONS}
     applicants = {
         key: _user(
             f"{key}@sello.example",
@@ -348,9 +343,7 @@ def load_demo() -> DemoReport | None:
         _submitted(facilitator, applicants["espoir"], reviewers["martin"], gender, today)
         _draft(applicants["promujer"], gender, PROMUJER_GENDER)
     if poverty is not None:
-        _under_review(
-            facilitator, applicants["alac"], reviewers["lucia"], reviewers["carmen"], poverty, today
-        )
+        _under_review(facilitator, applicants["alac"], reviewers["lucia"], reviewers["carmen"], poverty, today)
     _user(ADMIN_EMAIL, "Administración Sello", "admin", locale="en")
 
     for application, org_name, seal in db.session.execute(
@@ -391,9 +384,7 @@ def _certified(facilitator, applicant, first, second, standard, today: date) -> 
         for indicator in indicators:
             score = FINCA_SCORES.get(indicator.code, (4, 4))[position]
             comment = _review_comment(indicator, score, position)
-            save_score(
-                reviewer, assignment_id, indicator.code, score, comment, evidence.get(indicator.code, [])
-            )
+            save_score(reviewer, assignment_id, indicator.code, score, comment, evidence.get(indicator.code, []))
         submit_review(reviewer, assignment_id)
     disputed = next((i for i in indicators if i.code == "GEN.B.5"), None)
     if disputed is not None:
@@ -434,9 +425,7 @@ def _under_review(facilitator, applicant, first, second, standard, today: date) 
         for indicator in indicators[: len(indicators) // 2 if position == 0 else 3]:
             score = max(indicator.scale_min, min(indicator.scale_max, 4 - position))
             comment = _review_comment(indicator, score, position)
-            save_score(
-                reviewer, assignment_id, indicator.code, score, comment, evidence.get(indicator.code, [])
-            )
+            save_score(reviewer, assignment_id, indicator.code, score, comment, evidence.get(indicator.code, []))
 
 
 def _submitted(facilitator, applicant, reviewer, standard, today: date) -> None:
@@ -551,9 +540,7 @@ def _user_by_email(email: str) -> User | None:
 
 
 def _user(email: str, name: str, role: str, **profile) -> User:
-    return _user_by_email(email) or create_user(
-        email=email, name=name, role=role, password=DEMO_PASSWORD, **profile
-    )
+    return _user_by_email(email) or create_user(email=email, name=name, role=role, password=DEMO_PASSWORD, **profile)
 
 
 def _organization(name: str, country: str, legal_form: str, network: str) -> Organization:
@@ -564,9 +551,7 @@ def _organization(name: str, country: str, legal_form: str, network: str) -> Org
 def _affiliation(user: User, organization: Organization, kind: AffiliationKind, since: date) -> None:
     # No service writes affiliations yet (they are part of the reviewer profile the admin edits).
     exists = db.session.scalar(
-        select(Affiliation.id).where(
-            Affiliation.user_id == user.id, Affiliation.organization_id == organization.id
-        )
+        select(Affiliation.id).where(Affiliation.user_id == user.id, Affiliation.organization_id == organization.id)
     )
     if exists is None:
         db.session.add(Affiliation(user_id=user.id, organization_id=organization.id, kind=kind, since=since))

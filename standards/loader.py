@@ -295,9 +295,7 @@ def _parse_settings(check: _Checker, data: dict, dimensions: list[DimensionSpec]
     if essential_minimum is not None:
         for dimension in dimensions:
             for indicator in dimension.indicators:
-                if indicator.essential and not (
-                    indicator.scale_min <= essential_minimum <= indicator.scale_max
-                ):
+                if indicator.essential and not (indicator.scale_min <= essential_minimum <= indicator.scale_max):
                     check.add(
                         "settings.essential_minimum",
                         f"{essential_minimum:g} is outside the scale {indicator.scale_min}–"
@@ -395,22 +393,16 @@ def _parse_dimensions(check: _Checker, top: dict) -> list[DimensionSpec]:
                     if indicator is not None:
                         indicators.append(indicator)
         if code is not None and weight is not None and title is not None:
-            dimensions.append(
-                DimensionSpec(code=code, weight=weight, title=title, indicators=tuple(indicators))
-            )
+            dimensions.append(DimensionSpec(code=code, weight=weight, title=title, indicators=tuple(indicators)))
     return dimensions
 
 
-def _parse_indicator(
-    check: _Checker, raw: Any, path: str, seen_codes: dict[str, str]
-) -> IndicatorSpec | None:
+def _parse_indicator(check: _Checker, raw: Any, path: str, seen_codes: dict[str, str]) -> IndicatorSpec | None:
     data = check.mapping(raw, path, _INDICATOR_REQUIRED, frozenset(_INDICATOR_OPTIONAL))
     code = check.code(data, "code", path)
     if code is not None:
         if code in seen_codes:
-            check.add(
-                check.join(path, "code"), f"duplicate indicator code {code!r} (first at {seen_codes[code]})"
-            )
+            check.add(check.join(path, "code"), f"duplicate indicator code {code!r} (first at {seen_codes[code]})")
         else:
             seen_codes[code] = path
     weight = check.number(data, "weight", path, positive=True)
@@ -469,9 +461,7 @@ def _parse_scale(check: _Checker, data: dict, path: str) -> tuple[int, int, dict
     levels_path = check.join(path, "levels")
     raw_levels = scale["levels"]
     if not isinstance(raw_levels, dict):
-        check.add(
-            levels_path, f"must be a mapping from each scale value to its descriptor, got {_kind(raw_levels)}"
-        )
+        check.add(levels_path, f"must be a mapping from each scale value to its descriptor, got {_kind(raw_levels)}")
         return None
     descriptors: dict[int, Text] = {}
     for key, value in raw_levels.items():

@@ -68,9 +68,7 @@ class ScoringRules:
                 raise ValueError(f"indicator {rule.code} belongs to unknown dimension {rule.dimension!r}")
             _check_weight(rule.weight, f"indicator {rule.code}")
             if not (_is_int(rule.scale_min) and _is_int(rule.scale_max) and rule.scale_min < rule.scale_max):
-                raise ValueError(
-                    f"indicator {rule.code} has an invalid scale {rule.scale_min}..{rule.scale_max}"
-                )
+                raise ValueError(f"indicator {rule.code} has an invalid scale {rule.scale_min}..{rule.scale_max}")
         for name in ("pass_threshold", "dimension_minimum", "essential_minimum", "disagreement_gap"):
             if not _is_finite_number(getattr(self, name)):
                 raise ValueError(f"{name} must be a finite number")
@@ -268,18 +266,14 @@ def compute_score(
             if not _is_int(score):
                 raise ValueError(f"{rule.code}: reviewer score {score!r} is not an integer")
             if not (rule.scale_min <= score <= rule.scale_max):
-                raise ValueError(
-                    f"{rule.code}: score {score} is outside the scale {rule.scale_min}..{rule.scale_max}"
-                )
+                raise ValueError(f"{rule.code}: score {score} is outside the scale {rule.scale_min}..{rule.scale_max}")
         given = [score for score in scores if score is not None]
         disagreement = len(given) >= 2 and (max(given) - min(given)) >= Fraction(rules.disagreement_gap)
 
         is_moderated = rule.code in moderated
         if is_moderated:
             moderated_score = moderated[rule.code]
-            if not _is_finite_number(moderated_score) or not (
-                rule.scale_min <= moderated_score <= rule.scale_max
-            ):
+            if not _is_finite_number(moderated_score) or not (rule.scale_min <= moderated_score <= rule.scale_max):
                 raise ValueError(
                     f"{rule.code}: moderated score {moderated_score!r} is outside the scale "
                     f"{rule.scale_min}..{rule.scale_max}"
@@ -290,9 +284,7 @@ def compute_score(
         else:
             consensus = None
 
-        value = (
-            None if consensus is None else (consensus - rule.scale_min) / (rule.scale_max - rule.scale_min)
-        )
+        value = None if consensus is None else (consensus - rule.scale_min) / (rule.scale_max - rule.scale_min)
         consensus_of[rule.code] = consensus
         value_of[rule.code] = value
         indicator_results[rule.code] = IndicatorResult(
@@ -330,9 +322,7 @@ def compute_score(
     essential_failures = tuple(
         rule.code
         for rule in rules.indicators
-        if rule.essential
-        and consensus_of[rule.code] is not None
-        and consensus_of[rule.code] < essential_minimum
+        if rule.essential and consensus_of[rule.code] is not None and consensus_of[rule.code] < essential_minimum
     )
 
     reasons: list[str] = []

@@ -181,9 +181,7 @@ def facts_for(application: Application, now: datetime) -> wf.Facts:
             or row.updated_at <= application.changes_requested_at
         )
     snapshot = review_queries.latest_snapshot(application.id)
-    up_to_date = snapshot is not None and snapshot.inputs_digest == review_queries.current_digest(
-        application, standard
-    )
+    up_to_date = snapshot is not None and snapshot.inputs_digest == review_queries.current_digest(application, standard)
     if snapshot is None:
         problems = ineligibility_unmet(["no_score"])
     else:

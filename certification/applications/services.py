@@ -68,8 +68,12 @@ def create_application(user, standard_id: int) -> Application:
         _prefill_from(previous.application_id, application, user)
     db.session.add(
         HistoryEntry(
-            application_id=application.id, event="create", from_state=None, to_state=State.DRAFT,
-            actor_id=user.id, details={"renewal_of": previous.number if previous else None},
+            application_id=application.id,
+            event="create",
+            from_state=None,
+            to_state=State.DRAFT,
+            actor_id=user.id,
+            details={"renewal_of": previous.number if previous else None},
         )  # fmt: skip
     )
     commit()
@@ -88,8 +92,11 @@ def _prefill_from(old_application_id: int, application: Application, user) -> No
             continue
         db.session.add(
             SelfAssessment(
-                application_id=application.id, indicator_id=indicator.id, rating=rating,
-                explanation=old.explanation, updated_by_id=user.id,
+                application_id=application.id,
+                indicator_id=indicator.id,
+                rating=rating,
+                explanation=old.explanation,
+                updated_by_id=user.id,
             )  # fmt: skip
         )
 
@@ -177,8 +184,14 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
         certificates.follow_application(application, event, now)
     db.session.add(
         HistoryEntry(
-            application_id=application.id, event=event, from_state=transition.from_state,
-            to_state=transition.to_state, actor_id=actor.id, reason=reason, details=details, at=now,
+            application_id=application.id,
+            event=event,
+            from_state=transition.from_state,
+            to_state=transition.to_state,
+            actor_id=actor.id,
+            reason=reason,
+            details=details,
+            at=now,
         )  # fmt: skip
     )
     try:

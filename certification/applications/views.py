@@ -102,7 +102,9 @@ def self_assessment(application_id: int, code: str):
         abort(404)
     row = queries.self_assessments(application.id).get(indicator.id)
     form = SelfAssessmentForm()
-    form.rating.choices = [(str(v), str(v)) for v in indicator.scale()] + ([(NA, _("N/A"))] if indicator.allows_na else [])
+    form.rating.choices = [(str(v), str(v)) for v in indicator.scale()] + (
+        [(NA, _("N/A"))] if indicator.allows_na else []
+    )
     if request.method == "GET" and row is not None:
         form.rating.data = NA if row.rating is None else str(row.rating)
         form.explanation.data = row.explanation
@@ -142,5 +144,3 @@ def fire(application_id: int):
         back=back,
         then=lambda app: back,
     )
-
-

@@ -23,9 +23,7 @@ class Certificate(db.Model):
     __tablename__ = "certificates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("applications.id", use_alter=True), unique=True
-    )
+    application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id", use_alter=True), unique=True)
     organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     standard_id: Mapped[int] = mapped_column(sa.ForeignKey("standards.id"))
     number: Mapped[str] = mapped_column(sa.String(40), unique=True)

@@ -32,7 +32,9 @@ def clean_filename(name: str, content_type: str) -> str:
     return f"{stem}.{EXTENSIONS[content_type]}"
 
 
-def upload(user, application_id: int, stream, filename: str, indicator_codes: list[str], description: str = "") -> Evidence:
+def upload(
+    user, application_id: int, stream, filename: str, indicator_codes: list[str], description: str = ""
+) -> Evidence:
     """Store one evidence file linked to indicators of the application. Nothing is kept if anything is wrong.
 
     Raises NotFound, Forbidden, NotEditable, ValidationFailed, TooLarge (413) or UnsupportedType (415).

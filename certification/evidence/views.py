@@ -28,8 +28,9 @@ def upload(application_id: int):
     if len(codes) == 1 and "," in codes[0]:
         codes = codes[0].split(",")
     return run(
-        lambda: services.upload(current_user, application_id, file.stream, file.filename, codes,
-                                request.form.get("description", "")),  # fmt: skip
+        lambda: services.upload(
+            current_user, application_id, file.stream, file.filename, codes, request.form.get("description", "")
+        ),  # fmt: skip
         success=_("Evidence uploaded."),
         back=back,
         then=lambda _e: back,

@@ -109,7 +109,7 @@ def enrol(user, round_id: int, application_id: int) -> Application:
         raise ValidationFailed(errors)
     enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == round_id))
     if enrolled >= pilot_round.capacity:
-        raise CapacityFull("The round is full (capacity %d)." % pilot_round.capacity)
+        raise CapacityFull(f"The round is full (capacity {pilot_round.capacity}).")
     application.pilot_round_id = pilot_round.id
     commit()
     return application
@@ -117,7 +117,9 @@ def enrol(user, round_id: int, application_id: int) -> Application:
 
 def counts_by_state(round_id: int) -> dict[str, int]:
     rows = db.session.execute(
-        select(Application.state, func.count()).where(Application.pilot_round_id == round_id).group_by(Application.state)
+        select(Application.state, func.count())
+        .where(Application.pilot_round_id == round_id)
+        .group_by(Application.state)
     )
     return {state.value: n for state, n in rows}
 

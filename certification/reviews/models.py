@@ -29,9 +29,7 @@ class Assignment(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    status: Mapped[AssignmentStatus] = mapped_column(
-        enum_column(AssignmentStatus), default=AssignmentStatus.INVITED
-    )
+    status: Mapped[AssignmentStatus] = mapped_column(enum_column(AssignmentStatus), default=AssignmentStatus.INVITED)
     due_on: Mapped[date | None] = mapped_column(sa.Date)
     no_conflict_declared: Mapped[bool] = mapped_column(default=False)
     conflict_declared: Mapped[bool] = mapped_column(default=False)

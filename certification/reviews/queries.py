@@ -39,9 +39,7 @@ def conflicted_reviewer_ids(reviewer_ids: list[int], organization_id: int, today
     if not reviewer_ids:
         return set()
     rows = db.session.scalars(
-        select(Affiliation).where(
-            Affiliation.user_id.in_(reviewer_ids), Affiliation.organization_id == organization_id
-        )
+        select(Affiliation).where(Affiliation.user_id.in_(reviewer_ids), Affiliation.organization_id == organization_id)
     )
     return {a.user_id for a in rows if affiliation_conflicts(a, today)}
 

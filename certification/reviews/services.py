@@ -54,9 +54,7 @@ def assign_reviewer(user, application_id: int, reviewer_id: int, due_on: date | 
     application = application_queries.get_visible(user, application_id, for_update=True)
     if application.state not in ASSIGNABLE_STATES:
         raise NotEditable("Reviewers are assigned once the application is submitted and before a decision.")
-    reviewer = db.session.scalar(
-        select(User).where(User.id == reviewer_id, User.role == Role.REVIEWER)
-    )
+    reviewer = db.session.scalar(select(User).where(User.id == reviewer_id, User.role == Role.REVIEWER))
     if reviewer is None:
         raise ValidationFailed({"reviewer_id": ["Unknown reviewer."]})
     db.session.refresh(reviewer, ["affiliations"])
@@ -235,8 +233,10 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
     if indicator is None:
         raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
     errors: dict[str, list[str]] = {}
-    if isinstance(score, bool) or not isinstance(score, int | float) or not (
-        indicator.scale_min <= score <= indicator.scale_max
+    if (
+        isinstance(score, bool)
+        or not isinstance(score, int | float)
+        or not (indicator.scale_min <= score <= indicator.scale_max)
     ):
         errors["score"] = [f"Choose a number from {indicator.scale_min} to {indicator.scale_max}."]
     justification = (justification or "").strip()

@@ -49,9 +49,7 @@ class Standard(db.Model):
     source_sha256: Mapped[str] = mapped_column(sa.String(64))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    dimensions = relationship(
-        "Dimension", back_populates="standard", lazy="raise", order_by="Dimension.position"
-    )
+    dimensions = relationship("Dimension", back_populates="standard", lazy="raise", order_by="Dimension.position")
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" else self.title_es
@@ -76,9 +74,7 @@ class Dimension(db.Model):
     title_en: Mapped[str] = mapped_column(sa.String(300))
 
     standard = relationship("Standard", back_populates="dimensions", lazy="raise")
-    indicators = relationship(
-        "Indicator", back_populates="dimension", lazy="raise", order_by="Indicator.position"
-    )
+    indicators = relationship("Indicator", back_populates="dimension", lazy="raise", order_by="Indicator.position")
 
     def title(self, locale: str) -> str:
         return self.title_en if locale == "en" else self.title_es

@@ -52,8 +52,12 @@ def scoring_rules(standard: Standard) -> ScoringRules:
         dimensions=tuple((d.code, d.weight) for d in tree.dimensions),
         indicators=tuple(
             IndicatorRule(
-                code=i.code, dimension=d.code, weight=i.weight, essential=i.essential,
-                scale_min=i.scale_min, scale_max=i.scale_max,
+                code=i.code,
+                dimension=d.code,
+                weight=i.weight,
+                essential=i.essential,
+                scale_min=i.scale_min,
+                scale_max=i.scale_max,
             )  # fmt: skip
             for d in tree.dimensions
             for i in d.indicators

@@ -63,12 +63,22 @@ def _build(spec: StandardSpec, digest: str) -> Standard:
         db.session.flush()
         db.session.add_all(
             Indicator(
-                standard_id=standard.id, dimension_id=dimension.id, code=i.code, position=i_pos,
-                weight=i.weight, essential=i.essential, allows_na=i.allows_na,
-                scale_min=i.scale_min, scale_max=i.scale_max, text_es=i.text.es, text_en=i.text.en,
-                guidance_es=i.guidance.es, guidance_en=i.guidance.en,
+                standard_id=standard.id,
+                dimension_id=dimension.id,
+                code=i.code,
+                position=i_pos,
+                weight=i.weight,
+                essential=i.essential,
+                allows_na=i.allows_na,
+                scale_min=i.scale_min,
+                scale_max=i.scale_max,
+                text_es=i.text.es,
+                text_en=i.text.en,
+                guidance_es=i.guidance.es,
+                guidance_en=i.guidance.en,
                 descriptors={str(k): {"es": v.es, "en": v.en} for k, v in i.descriptors.items()},
-                evidence_kinds=list(i.evidence), framework=i.framework,
+                evidence_kinds=list(i.evidence),
+                framework=i.framework,
             )  # fmt: skip
             for i_pos, i in enumerate(d.indicators)
         )

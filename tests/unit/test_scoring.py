@@ -118,9 +118,7 @@ def test_no_score_at_all_gives_no_overall_no_level_and_not_eligible():
 
 
 def test_moderated_score_replaces_the_consensus_but_disagreement_stays():
-    result = compute_score(
-        make_rules(), {"I1": [2, 5], "I2": [3, 3], "I3": [5], "I4": [4]}, moderated={"I1": 4}
-    )
+    result = compute_score(make_rules(), {"I1": [2, 5], "I2": [3, 3], "I3": [5], "I4": [4]}, moderated={"I1": 4})
 
     # reviewers 2 and 5 (gap 3 >= 2) disagree; the facilitator moderates to 4 -> value 0.75
     # D1 = 100 * (2*0.75 + 0.5) / 3 = 66.666...
@@ -136,9 +134,7 @@ def test_moderated_score_replaces_the_consensus_but_disagreement_stays():
 def test_moderated_score_decides_the_essential_check():
     # consensus of 2 and 2 would fail the essential minimum of 3; moderated to 3 it passes
     failing = compute_score(make_rules(), {"I1": [2, 2], "I2": [5], "I3": [5], "I4": [4]})
-    moderated = compute_score(
-        make_rules(), {"I1": [2, 2], "I2": [5], "I3": [5], "I4": [4]}, moderated={"I1": 3}
-    )
+    moderated = compute_score(make_rules(), {"I1": [2, 2], "I2": [5], "I3": [5], "I4": [4]}, moderated={"I1": 3})
 
     assert failing.essential_failures == ("I1",)
     assert moderated.essential_failures == ()
@@ -317,9 +313,7 @@ def test_scoring_rules_from_spec_keep_order_weights_and_settings():
         status="pilot",
         title=text,
         description=text,
-        settings=Settings(
-            60.0, 50.0, 3.0, (Level("bronze", 60.0, text), Level("gold", 80.0, text)), 36, 2, 2.0
-        ),
+        settings=Settings(60.0, 50.0, 3.0, (Level("bronze", 60.0, text), Level("gold", 80.0, text)), 36, 2, 2.0),
         dimensions=(
             DimensionSpec("T.B", 1.5, text, (indicator("T.B.1", True),)),
             DimensionSpec("T.A", 1.0, text, (indicator("T.A.1", False), indicator("T.A.2", False))),
@@ -372,16 +366,12 @@ def reference_score(rules: ScoringRules, scores: dict, moderated: dict) -> dict:
         else:
             out["dimensions"][code] = None
     scored = [(code, Fraction(w)) for code, w in rules.dimensions if out["dimensions"][code] is not None]
-    overall = (
-        sum(w * out["dimensions"][code] for code, w in scored) / sum(w for _, w in scored) if scored else None
-    )
+    overall = sum(w * out["dimensions"][code] for code, w in scored) / sum(w for _, w in scored) if scored else None
     out["overall"] = overall
     failures = [
         r.code
         for r in rules.indicators
-        if r.essential
-        and consensus[r.code] is not None
-        and consensus[r.code] < Fraction(rules.essential_minimum)
+        if r.essential and consensus[r.code] is not None and consensus[r.code] < Fraction(rules.essential_minimum)
     ]
     out["essential_failures"] = failures
     low_dimensions = [
@@ -390,14 +380,9 @@ def reference_score(rules: ScoringRules, scores: dict, moderated: dict) -> dict:
         if out["dimensions"][code] is not None and out["dimensions"][code] < Fraction(rules.dimension_minimum)
     ]
     out["eligible"] = (
-        overall is not None
-        and overall >= Fraction(rules.pass_threshold)
-        and not low_dimensions
-        and not failures
+        overall is not None and overall >= Fraction(rules.pass_threshold) and not low_dimensions and not failures
     )
-    reached = [
-        (Fraction(m), code) for code, m in rules.levels if overall is not None and Fraction(m) <= overall
-    ]
+    reached = [(Fraction(m), code) for code, m in rules.levels if overall is not None and Fraction(m) <= overall]
     out["level"] = max(reached)[1] if reached else None
     return out
 
@@ -417,9 +402,7 @@ def scoring_cases(draw):
         for i in range(draw(st.integers(1, 4))):
             low = draw(st.integers(-2, 3))
             high = low + draw(st.integers(1, 6))
-            indicators.append(
-                IndicatorRule(f"D{d}.{i}", f"D{d}", float(draw(weights)), draw(st.booleans()), low, high)
-            )
+            indicators.append(IndicatorRule(f"D{d}.{i}", f"D{d}", float(draw(weights)), draw(st.booleans()), low, high))
     minimums = sorted(set(draw(st.lists(st.integers(0, 100), max_size=3))))
     rules = ScoringRules(
         dimensions=tuple(dimensions),

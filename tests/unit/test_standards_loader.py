@@ -136,18 +136,14 @@ def test_missing_translation_is_refused_with_its_path():
 
     problems = _problems(data)
 
-    assert problems == [
-        Problem("test-1.0.yaml", "dimensions[1].indicators[0].text.en", "translation is missing")
-    ]
+    assert problems == [Problem("test-1.0.yaml", "dimensions[1].indicators[0].text.en", "translation is missing")]
 
 
 def test_empty_translation_is_refused():
     data = minimal_standard()
     data["title"]["es"] = "   "
 
-    assert [(p.path, p.message) for p in _problems(data)] == [
-        ("title.es", "translation must be a non-empty string")
-    ]
+    assert [(p.path, p.message) for p in _problems(data)] == [("title.es", "translation must be a non-empty string")]
 
 
 def test_scale_level_without_a_descriptor_is_refused():
@@ -217,9 +213,7 @@ def test_dimension_weight_zero_is_refused():
     data = minimal_standard()
     data["dimensions"][1]["weight"] = 0
 
-    assert [(p.path, p.message) for p in _problems(data)] == [
-        ("dimensions[1].weight", "must be greater than 0, got 0")
-    ]
+    assert [(p.path, p.message) for p in _problems(data)] == [("dimensions[1].weight", "must be greater than 0, got 0")]
 
 
 def test_unknown_evidence_kind_is_refused():
@@ -337,10 +331,7 @@ def test_load_file_names_the_file_in_each_problem(tmp_path):
     with pytest.raises(StandardFileError) as caught:
         load_file(path)
 
-    assert (
-        str(caught.value)
-        == "gender-9.9.yaml: dimensions[0].indicators[0].guidance.es: translation is missing"
-    )
+    assert str(caught.value) == "gender-9.9.yaml: dimensions[0].indicators[0].guidance.es: translation is missing"
 
 
 def test_bad_yaml_syntax_becomes_a_problem_with_the_line(tmp_path):

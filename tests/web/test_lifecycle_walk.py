@@ -16,8 +16,8 @@ from tests.web.helpers import login
 
 def _self_assess_all(client, app_id, indicators, rating_for=lambda i: i.scale_max):
     for ind in indicators:
-        r = client.post(f"/applications/{app_id}/self-assessment/{ind.code}",
-                        data={"rating": str(rating_for(ind)), "explanation": f"Evidencia de {ind.code}: política aprobada."})  # fmt: skip
+        data = {"rating": str(rating_for(ind)), "explanation": f"Evidencia de {ind.code}: política aprobada."}
+        r = client.post(f"/applications/{app_id}/self-assessment/{ind.code}", data=data)
         assert r.status_code == 303, (ind.code, r.get_data(as_text=True)[:300])
 
 
@@ -57,12 +57,23 @@ def test_an_application_goes_from_draft_to_certified_through_every_role(app, cli
     r = client.post(f"/applications/{app_id}/assignments", data={"reviewer_id": conflicted.id}, follow_redirects=True)
     assert "Conflict of interest" in r.get_data(as_text=True) or "Conflicto de inter" in r.get_data(as_text=True)
     for rev in (rev1, rev2):
-        r = client.post(f"/applications/{app_id}/assignments",
-                        data={"reviewer_id": rev.id, "due_on": (date.today() + timedelta(days=14)).isoformat()})
+        r = client.post(
+            f"/applications/{app_id}/assignments",
+            data={"reviewer_id": rev.id, "due_on": (date.today() + timedelta(days=14)).isoformat()},
+        )
         assert r.status_code == 303
     assert db.session.scalar(select(db.func.count(Assignment.id))) == 2
-    r = client.post("/pilot-rounds", data={"name": "Piloto Perú género 2026", "country": "PE", "area": "gender",
-                                           "opens_on": "2026-01-01", "closes_on": "2026-12-31", "capacity": 5})
+    r = client.post(
+        "/pilot-rounds",
+        data={
+            "name": "Piloto Perú género 2026",
+            "country": "PE",
+            "area": "gender",
+            "opens_on": "2026-01-01",
+            "closes_on": "2026-12-31",
+            "capacity": 5,
+        },
+    )
     assert r.status_code == 303
     round_id = int(r.headers["Location"].rstrip("/").split("/")[-1])
     assert client.post(f"/pilot-rounds/{round_id}/status", data={"status": "open"}).status_code == 303
