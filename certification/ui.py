@@ -17,6 +17,7 @@ from certification.errors import (
     UnsupportedType,
     ValidationFailed,
 )
+from workflows.messages import Unmet
 
 
 def messages_of(exc: DomainError) -> list[str]:
@@ -27,6 +28,10 @@ def messages_of(exc: DomainError) -> list[str]:
         return [gettext("This action is not possible in the current state (%(state)s).", state=exc.state)]
     if isinstance(exc, ValidationFailed):
         return [f"{gettext(k)}: {gettext(m)}" for k, ms in exc.fields.items() for m in ms]
+    rule = getattr(exc, "rule", None)
+    if isinstance(rule, Unmet):  # a refusal naming its rule (reviews §5): word parameters are translated too
+        params = {k: gettext(v) if isinstance(v, str) else v for k, v in rule.params.items()}
+        return [gettext(rule.message) % params if params else gettext(rule.message)]
     text = getattr(exc, "message", None) or str(exc)
     return [gettext(text)]
 

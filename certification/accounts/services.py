@@ -12,6 +12,7 @@ from certification.errors import Duplicate, ValidationFailed
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
+from workflows.messages import N_
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
@@ -30,29 +31,29 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
     errors: dict[str, list[str]] = {}
     email = normalise_email(email)
     if not EMAIL.match(email) or len(email) > 254:
-        errors["email"] = ["Give a valid e-mail address."]
+        errors["email"] = [N_("Give a valid e-mail address.")]
     name = (name or "").strip()
     if not name or len(name) > 200:
-        errors["name"] = ["A name of 1 to 200 characters is required."]
+        errors["name"] = [N_("A name of 1 to 200 characters is required.")]
     try:
         role_value = Role(role)
     except ValueError:
-        errors["role"] = ["Choose applicant, reviewer, facilitator or admin."]
+        errors["role"] = [N_("Choose applicant, reviewer, facilitator or admin.")]
         role_value = None
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256:
         errors["password"] = [f"Use {MIN_PASSWORD} to 256 characters."]
     if role_value == Role.APPLICANT and organization_id is None:
-        errors["organization_id"] = ["An applicant belongs to an organisation."]
+        errors["organization_id"] = [N_("An applicant belongs to an organisation.")]
     if organization_id is not None and db.session.get(Organization, organization_id) is None:
-        errors["organization_id"] = ["Unknown organisation."]
+        errors["organization_id"] = [N_("Unknown organisation.")]
     if role_value not in (Role.APPLICANT, None) and organization_id is not None:
-        errors["organization_id"] = ["Only applicants belong to an organisation."]
+        errors["organization_id"] = [N_("Only applicants belong to an organisation.")]
     if locale not in ("es", "en"):
-        errors["locale"] = ["Choose es or en."]
+        errors["locale"] = [N_("Choose es or en.")]
     if errors:
         raise ValidationFailed(errors)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Duplicate("A user with this e-mail already exists.")
+        raise Duplicate(N_("A user with this e-mail already exists."))
     user = User(
         email=email, name=name, role=role_value, password_hash=generate_password_hash(password),
         organization_id=organization_id, areas=list(areas), countries=[c.upper() for c in countries],

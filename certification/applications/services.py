@@ -29,6 +29,7 @@ from certification.seals.queries import indicators_of
 from certification.types import utcnow
 from workflows import application as wf
 from workflows.application import OPEN_STATES, State
+from workflows.messages import N_
 
 MAX_TEXT = 5000
 
@@ -40,10 +41,10 @@ def _reference(standard: Standard, country: str, application_id: int) -> str:
 def create_application(user, standard_id: int) -> Application:
     """Start a draft for the user's organisation; pre-filled from its last certificate for that seal."""
     if user.role != Role.APPLICANT or user.organization_id is None:
-        raise Forbidden("Only an MFI's staff may apply.")
+        raise Forbidden(N_("Only an MFI's staff may apply."))
     standard = db.session.get(Standard, standard_id)
     if standard is None or standard.status not in (StandardStatus.PUBLISHED, StandardStatus.PILOT):
-        raise ValidationFailed({"standard_id": ["Unknown standard, or not open for applications."]})
+        raise ValidationFailed({"standard_id": [N_("Unknown standard, or not open for applications.")]})
     open_one = db.session.scalar(
         select(Application.id)
         .join(Standard, Application.standard_id == Standard.id)
@@ -54,7 +55,7 @@ def create_application(user, standard_id: int) -> Application:
         )
     )
     if open_one is not None:
-        raise Duplicate("Your organisation already has an open application for this seal.")
+        raise Duplicate(N_("Your organisation already has an open application for this seal."))
     organization = db.session.get(Organization, user.organization_id)
     application = Application(
         organization_id=user.organization_id, standard_id=standard.id, created_by_id=user.id, state=State.DRAFT
@@ -105,21 +106,21 @@ def save_self_assessment(user, application_id: int, code: str, rating, explanati
     """Record the MFI's rating (on the indicator's scale, or None for N/A where allowed) and explanation."""
     application = queries.get_visible(user, application_id)
     if not is_member(user, application):
-        raise Forbidden("Only the applicant organisation's staff may self-assess.")
+        raise Forbidden(N_("Only the applicant organisation's staff may self-assess."))
     if not may_edit_content(user, application):
-        raise NotEditable("The self-assessment can only be changed in draft or when changes are requested.")
+        raise NotEditable(N_("The self-assessment can only be changed in draft or when changes are requested."))
     indicator = queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
         raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
     errors: dict[str, list[str]] = {}
     if rating is None:
         if not indicator.allows_na:
-            errors["rating"] = ["This indicator needs a rating; N/A is not allowed."]
+            errors["rating"] = [N_("This indicator needs a rating; N/A is not allowed.")]
     elif isinstance(rating, bool) or not isinstance(rating, int) or rating not in indicator.scale():
         errors["rating"] = [f"Choose a whole number from {indicator.scale_min} to {indicator.scale_max}."]
     explanation = (explanation or "").strip()
     if not explanation:
-        errors["explanation"] = ["Explain your answer."]
+        errors["explanation"] = [N_("Explain your answer.")]
     elif len(explanation) > MAX_TEXT:
         errors["explanation"] = [f"At most {MAX_TEXT} characters."]
     if errors:
@@ -199,7 +200,7 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
     except (StaleDataError, IntegrityError) as exc:
         rollback()
         raise ConcurrentUpdate(
-            "Someone else changed this application at the same time; reload it and try again."
+            N_("Someone else changed this application at the same time; reload it and try again.")
         ) from exc
     return application
 

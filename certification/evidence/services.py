@@ -21,6 +21,7 @@ from certification.evidence.storage import storage
 from certification.extensions import db
 from certification.outbox.services import commit
 from certification.seals.models import Indicator
+from workflows.messages import N_
 
 CHUNK = 64 * 1024
 
@@ -41,12 +42,12 @@ def upload(
     """
     application = application_queries.get_visible(user, application_id)
     if not is_member(user, application):
-        raise Forbidden("Only the applicant organisation's staff may upload evidence.")
+        raise Forbidden(N_("Only the applicant organisation's staff may upload evidence."))
     if not may_edit_content(user, application):
-        raise NotEditable("Evidence is frozen once the application is submitted.")
+        raise NotEditable(N_("Evidence is frozen once the application is submitted."))
     codes = [c.strip() for c in indicator_codes if c and c.strip()]
     if not codes:
-        raise ValidationFailed({"indicators": ["Link the file to at least one indicator."]})
+        raise ValidationFailed({"indicators": [N_("Link the file to at least one indicator.")]})
     indicators = list(
         db.session.scalars(
             select(Indicator).where(Indicator.standard_id == application.standard_id, Indicator.code.in_(codes))
@@ -56,7 +57,7 @@ def upload(
     if unknown:
         raise ValidationFailed({"indicators": [f"Unknown indicators: {', '.join(unknown)}."]})
     if len(description or "") > 2000:
-        raise ValidationFailed({"description": ["At most 2000 characters."]})
+        raise ValidationFailed({"description": [N_("At most 2000 characters.")]})
 
     config = current_app.config
     max_file = config["EVIDENCE_MAX_FILE_BYTES"]
@@ -76,11 +77,11 @@ def upload(
                 if size > max_file:
                     raise TooLarge(f"The file is larger than {max_file // (1024 * 1024)} MB.")
                 if size > room:
-                    raise TooLarge("This application's evidence would exceed its total storage limit.")
+                    raise TooLarge(N_("This application's evidence would exceed its total storage limit."))
                 digest.update(chunk)
                 out.write(chunk)
             if size == 0:
-                raise ValidationFailed({"file": ["The file is empty."]})
+                raise ValidationFailed({"file": [N_("The file is empty.")]})
             content_type = sniff(out)
         if content_type is None:
             raise UnsupportedType(f"Allowed file types: {ALLOWED_LABEL}. The content of this file is none of them.")

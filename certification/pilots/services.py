@@ -25,6 +25,7 @@ from certification.outbox.services import commit, rollback
 from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
 from certification.seals.models import Area, Standard
 from workflows.application import State
+from workflows.messages import N_
 
 ENROLLABLE_STATES = (State.DRAFT, State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED)
 
@@ -33,22 +34,22 @@ def create_round(user, *, name: str, country: str, area: str, opens_on: date, cl
                  budget_note: str = "") -> PilotRound:  # fmt: skip
     """Create a planned round; dates, country (ISO 3166 alpha-2), area and capacity are validated."""
     if not is_staff(user):
-        raise Forbidden("Only a facilitator may create pilot rounds.")
+        raise Forbidden(N_("Only a facilitator may create pilot rounds."))
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name or len(name) > 200:
-        errors["name"] = ["A name of 1 to 200 characters is required."]
+        errors["name"] = [N_("A name of 1 to 200 characters is required.")]
     country = (country or "").strip().upper()
     if len(country) != 2 or not country.isalpha() or not country.isascii():
-        errors["country"] = ["Use the two-letter ISO 3166 country code, e.g. PE."]
+        errors["country"] = [N_("Use the two-letter ISO 3166 country code, e.g. PE.")]
     if area not in {a.value for a in Area}:
-        errors["area"] = ["Choose gender, poverty or rural."]
+        errors["area"] = [N_("Choose gender, poverty or rural.")]
     if not isinstance(capacity, int) or isinstance(capacity, bool) or not 1 <= capacity <= 10000:
-        errors["capacity"] = ["Capacity must be a whole number from 1 to 10000."]
+        errors["capacity"] = [N_("Capacity must be a whole number from 1 to 10000.")]
     if not isinstance(opens_on, date) or not isinstance(closes_on, date):
-        errors["opens_on"] = ["Give opening and closing dates."]
+        errors["opens_on"] = [N_("Give opening and closing dates.")]
     elif closes_on < opens_on:
-        errors["closes_on"] = ["The round cannot close before it opens."]
+        errors["closes_on"] = [N_("The round cannot close before it opens.")]
     if errors:
         raise ValidationFailed(errors)
     pilot_round = PilotRound(
@@ -76,7 +77,7 @@ def change_status(user, round_id: int, status: str) -> PilotRound:
     try:
         target = RoundStatus(status)
     except ValueError as exc:
-        raise ValidationFailed({"status": ["Choose open, in_progress or closed."]}) from exc
+        raise ValidationFailed({"status": [N_("Choose open, in_progress or closed.")]}) from exc
     if target not in ROUND_STEPS[pilot_round.status]:
         raise StateConflict(f"A {pilot_round.status.value} round cannot become {target.value}.")
     pilot_round.status = target
@@ -84,7 +85,7 @@ def change_status(user, round_id: int, status: str) -> PilotRound:
         commit()
     except StaleDataError as exc:
         rollback()
-        raise ConcurrentUpdate("The round changed meanwhile; reload and try again.") from exc
+        raise ConcurrentUpdate(N_("The round changed meanwhile; reload and try again.")) from exc
     return pilot_round
 
 
@@ -93,18 +94,18 @@ def enrol(user, round_id: int, application_id: int) -> Application:
     pilot_round = get_round(user, round_id, for_update=True)
     application = application_queries.get_visible(user, application_id, for_update=True)
     if pilot_round.status != RoundStatus.OPEN:
-        raise NotEditable("Applications enrol only while the round is open.")
+        raise NotEditable(N_("Applications enrol only while the round is open."))
     if application.pilot_round_id is not None:
-        raise StateConflict("The application is already enrolled in a pilot round.")
+        raise StateConflict(N_("The application is already enrolled in a pilot round."))
     if application.state not in ENROLLABLE_STATES:
-        raise NotEditable("Only an application that is not yet decided can enrol.")
+        raise NotEditable(N_("Only an application that is not yet decided can enrol."))
     standard = db.session.get(Standard, application.standard_id)
     organization = db.session.get(Organization, application.organization_id)
     errors = {}
     if standard.area != pilot_round.area:
-        errors["application_id"] = ["The application's seal is not the round's area."]
+        errors["application_id"] = [N_("The application's seal is not the round's area.")]
     elif organization.country != pilot_round.country:
-        errors["application_id"] = ["The organisation is not in the round's country."]
+        errors["application_id"] = [N_("The organisation is not in the round's country.")]
     if errors:
         raise ValidationFailed(errors)
     enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == round_id))

@@ -20,7 +20,9 @@ class AssignmentStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+# Active: counts against the reviewer's capacity. Live: the reviewer is (or was, once submitted) on the application.
 ACTIVE_ASSIGNMENT = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED)
+LIVE_ASSIGNMENT = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
 
 
 class Assignment(db.Model):
@@ -38,10 +40,35 @@ class Assignment(db.Model):
     invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdraw_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    # The assignment this one replaces (withdraw and replace), for the record.
+    replaces_id: Mapped[int | None] = mapped_column(sa.ForeignKey("assignments.id"))
 
     application = relationship("Application", lazy="raise")
     reviewer = relationship("User", foreign_keys=[reviewer_id], lazy="raise")
     scores = relationship("ReviewScore", back_populates="assignment", lazy="raise")
+
+    def is_overdue(self, today: date) -> bool:
+        """Due date passed while the review is still to do (invited or accepted)."""
+        return self.due_on is not None and self.due_on < today and self.status in ACTIVE_ASSIGNMENT
+
+
+class DeclaredConflict(db.Model):
+    """A conflict of interest a reviewer declares with an organisation (design §5): never assigned to it."""
+
+    __tablename__ = "declared_conflicts"
+    __table_args__ = (
+        sa.UniqueConstraint("reviewer_id", "organization_id", name="uq_declared_conflicts_reviewer_organization"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization = relationship("Organization", lazy="raise")
 
 
 class ReviewScore(db.Model):

@@ -15,6 +15,7 @@ from certification.reviews.models import (
     ACTIVE_ASSIGNMENT,
     Assignment,
     AssignmentStatus,
+    DeclaredConflict,
     Moderation,
     ReviewScore,
     ScoreSnapshot,
@@ -36,12 +37,43 @@ def assignments_with_reviewers(application_id: int) -> list[Assignment]:
 
 
 def conflicted_reviewer_ids(reviewer_ids: list[int], organization_id: int, today: date) -> set[int]:
+    """Reviewers among `reviewer_ids` in conflict with the organisation: affiliation rule or declared."""
     if not reviewer_ids:
         return set()
     rows = db.session.scalars(
         select(Affiliation).where(Affiliation.user_id.in_(reviewer_ids), Affiliation.organization_id == organization_id)
     )
-    return {a.user_id for a in rows if affiliation_conflicts(a, today)}
+    declared = db.session.scalars(
+        select(DeclaredConflict.reviewer_id).where(
+            DeclaredConflict.reviewer_id.in_(reviewer_ids), DeclaredConflict.organization_id == organization_id
+        )
+    )
+    return {a.user_id for a in rows if affiliation_conflicts(a, today)} | set(declared)
+
+
+def declared_organization_ids(reviewer_ids: list[int]) -> dict[int, set[int]]:
+    """Organisations each reviewer declared a conflict with, in one query."""
+    out: dict[int, set[int]] = {}
+    if reviewer_ids:
+        rows = db.session.execute(
+            select(DeclaredConflict.reviewer_id, DeclaredConflict.organization_id).where(
+                DeclaredConflict.reviewer_id.in_(reviewer_ids)
+            )
+        )
+        for reviewer_id, organization_id in rows:
+            out.setdefault(reviewer_id, set()).add(organization_id)
+    return out
+
+
+def declared_conflicts_of(reviewer_id: int) -> list[DeclaredConflict]:
+    return list(
+        db.session.scalars(
+            select(DeclaredConflict)
+            .where(DeclaredConflict.reviewer_id == reviewer_id)
+            .options(joinedload(DeclaredConflict.organization))
+            .order_by(DeclaredConflict.id)
+        )
+    )
 
 
 def active_counts(reviewer_ids: list[int] | None = None) -> dict[int, int]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -12,6 +12,7 @@ from certification.applications.models import Application
 from certification.applications.policies import is_staff
 from certification.errors import (
     ConflictOfInterest,
+    Duplicate,
     Forbidden,
     GuardFailed,
     NotEditable,
@@ -23,59 +24,107 @@ from certification.errors import (
 from certification.extensions import db
 from certification.outbox.services import commit, enqueue
 from certification.reviews import queries
-from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore, ScoreSnapshot
-from certification.reviews.policies import conflict_reason, unavailability_reason
+from certification.reviews.models import (
+    ACTIVE_ASSIGNMENT,
+    LIVE_ASSIGNMENT,
+    Assignment,
+    AssignmentStatus,
+    DeclaredConflict,
+    Moderation,
+    ReviewScore,
+    ScoreSnapshot,
+)
+from certification.reviews.policies import ASSIGNABLE_STATES, conflict_rule, unavailability_rule
 from certification.seals.models import Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
 from standards.scoring import compute_score, compute_self_assessment
 from workflows.application import State
 from workflows.messages import N_, Unmet
-
 MAX_TEXT = 5000
-ASSIGNABLE_STATES = (State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED)
+DEFAULT_REVIEW_DAYS = 21
+MAX_REVIEW_DAYS = 366
 
 
-def eligibility(reviewer: User, application, area: str, today: date, active_count: int) -> tuple[str, str] | None:
-    """(error code, reason) when `reviewer` may not review `application`, else None."""
-    reason = conflict_reason(reviewer.affiliations, application.organization_id, today)
-    if reason:
-        return "conflict_of_interest", reason
-    reason = unavailability_reason(reviewer, area, active_count)
-    if reason:
-        return "reviewer_unavailable", reason
-    return None
+UNAVAILABILITY_RULES = {"inactive", "no_expertise", "at_capacity"}
 
 
-def assign_reviewer(user, application_id: int, reviewer_id: int, due_on: date | None = None) -> Assignment:
-    """Invite an eligible reviewer; a conflicted or unavailable one is refused with the rule it breaks."""
-    if not is_staff(user):
-        raise Forbidden("Only a facilitator may assign reviewers.")
-    application = application_queries.get_visible(user, application_id, for_update=True)
-    if application.state not in ASSIGNABLE_STATES:
-        raise NotEditable("Reviewers are assigned once the application is submitted and before a decision.")
-    reviewer = db.session.scalar(select(User).where(User.id == reviewer_id, User.role == Role.REVIEWER))
+def _refusal(rule: Unmet) -> StateConflict:
+    """The 409 error for a broken §5 rule; the rule travels with it so the UI and the API can name it."""
+    if rule.code == "already_assigned":
+        error_class = Duplicate
+    else:
+        error_class = ReviewerUnavailable if rule.code in UNAVAILABILITY_RULES else ConflictOfInterest
+    error = error_class(rule.render())
+    error.rule = rule
+    return error
+
+
+def eligibility(reviewer: User, application, area: str, today: date, active_count: int,
+                declared_organization_ids=()) -> Unmet | None:  # fmt: skip
+    """The §5 rule that makes `reviewer` ineligible for `application` (conflicts first), or None."""
+    rule = conflict_rule(reviewer.affiliations, application.organization_id, today, declared_organization_ids)
+    return rule or unavailability_rule(reviewer, area, active_count)
+
+
+def _check_due_on(due_on: date | None, today: date) -> date:
+    if due_on is None:
+        return today + timedelta(days=DEFAULT_REVIEW_DAYS)
+    if not isinstance(due_on, date):
+        raise ValidationFailed({"due_on": [N_("Give the due date as YYYY-MM-DD.")]})
+    if due_on < today:
+        raise ValidationFailed({"due_on": [N_("The due date cannot be in the past.")]})
+    if due_on > today + timedelta(days=MAX_REVIEW_DAYS):
+        raise ValidationFailed({"due_on": [N_("The due date must be within a year.")]})
+    return due_on
+
+
+def _check_assignable(application, reviewer_id: int, today: date, *, ignoring: int | None = None) -> User:
+    """Load (and lock) the reviewer and check every §5 rule for this application; raise the broken one.
+
+    `ignoring`: an assignment being withdrawn in the same unit of work (its seat is freed).
+    """
+    reviewer = db.session.scalar(
+        select(User).where(User.id == reviewer_id, User.role == Role.REVIEWER).with_for_update()
+    )  # the lock keeps two assignments from both taking a reviewer's last free seat
     if reviewer is None:
-        raise ValidationFailed({"reviewer_id": ["Unknown reviewer."]})
+        raise ValidationFailed({"reviewer_id": [N_("Unknown reviewer.")]})
     db.session.refresh(reviewer, ["affiliations"])
-    already = db.session.scalar(
+    live = db.session.scalar(
         select(Assignment.id).where(
             Assignment.application_id == application.id,
             Assignment.reviewer_id == reviewer.id,
-            Assignment.status.in_((AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)),
+            Assignment.status.in_(LIVE_ASSIGNMENT),
         )
     )
-    if already:
-        raise StateConflict("This reviewer is already assigned to the application.")
+    if live and live != ignoring:
+        raise _refusal(Unmet("already_assigned", N_("This reviewer is already assigned to the application.")))
     standard = db.session.get(Standard, application.standard_id)
+    load = queries.active_counts([reviewer.id]).get(reviewer.id, 0)
+    if ignoring is not None:
+        withdrawn = db.session.get(Assignment, ignoring)
+        if withdrawn.reviewer_id == reviewer.id and withdrawn.status in ACTIVE_ASSIGNMENT:
+            load -= 1
+    declared = queries.declared_organization_ids([reviewer.id]).get(reviewer.id, set())
+    rule = eligibility(reviewer, application, standard.area.value, today, load, declared)
+    if rule:
+        raise _refusal(rule)
+    return reviewer
+
+
+def assign_reviewer(user, application_id: int, reviewer_id: int, due_on: date | None = None) -> Assignment:
+    """Invite an eligible reviewer; a conflicted or unavailable one is refused with the rule it breaks.
+
+    The due date defaults to three weeks from today; it may not be in the past or more than a year away.
+    """
+    if not is_staff(user):
+        raise Forbidden(N_("Only a facilitator may assign reviewers."))
+    application = application_queries.get_visible(user, application_id, for_update=True)
+    if application.state not in ASSIGNABLE_STATES:
+        raise NotEditable(N_("Reviewers are assigned once the application is submitted and before a decision."))
     today = utcnow().date()
-    problem = eligibility(reviewer, application, standard.area.value, today,
-                          queries.active_counts([reviewer.id]).get(reviewer.id, 0))  # fmt: skip
-    if problem:
-        code, reason = problem
-        raise (ConflictOfInterest if code == "conflict_of_interest" else ReviewerUnavailable)(reason)
-    if due_on is not None and due_on < today:
-        raise ValidationFailed({"due_on": ["The due date cannot be in the past."]})
+    due_on = _check_due_on(due_on, today)
+    reviewer = _check_assignable(application, reviewer_id, today)
     assignment = Assignment(
         application_id=application.id, reviewer_id=reviewer.id, due_on=due_on, assigned_by_id=user.id
     )
@@ -92,7 +141,7 @@ def _own_assignment(user, assignment_id: int, *, for_update: bool = False) -> As
     if assignment is None or (assignment.reviewer_id != user.id and not is_staff(user)):
         raise NotFound("assignment")
     if assignment.reviewer_id != user.id:
-        raise Forbidden("Only the assigned reviewer may do this.")
+        raise Forbidden(N_("Only the assigned reviewer may do this."))
     return assignment
 
 
@@ -100,14 +149,17 @@ def accept_assignment(user, assignment_id: int, no_conflict: bool) -> Assignment
     """Accept with the declaration of no conflict; the conflict rules are checked again now."""
     assignment = _own_assignment(user, assignment_id, for_update=True)
     if assignment.status != AssignmentStatus.INVITED:
-        raise NotEditable("Only an open invitation can be accepted.")
+        raise NotEditable(N_("Only an open invitation can be accepted."))
     if no_conflict is not True:
-        raise ValidationFailed({"no_conflict": ["Declare that you have no conflict of interest to accept."]})
+        raise ValidationFailed({"no_conflict": [N_("Declare that you have no conflict of interest to accept.")]})
     application = db.session.get(Application, assignment.application_id)
+    if application.state not in ASSIGNABLE_STATES:
+        raise NotEditable(N_("The application is no longer open for review."))
     db.session.refresh(user, ["affiliations"])
-    reason = conflict_reason(user.affiliations, application.organization_id, utcnow().date())
-    if reason:
-        raise ConflictOfInterest(reason)
+    declared = queries.declared_organization_ids([user.id]).get(user.id, set())
+    rule = conflict_rule(user.affiliations, application.organization_id, utcnow().date(), declared)
+    if rule:
+        raise _refusal(rule)
     assignment.status = AssignmentStatus.ACCEPTED
     assignment.no_conflict_declared = True
     assignment.responded_at = utcnow()
@@ -116,31 +168,76 @@ def accept_assignment(user, assignment_id: int, no_conflict: bool) -> Assignment
 
 
 def decline_assignment(user, assignment_id: int, reason: str, conflict: bool = False) -> Assignment:
-    """Decline an invitation with a reason; `conflict` records a declared conflict of interest."""
+    """Decline an invitation with a reason; `conflict` also declares a conflict with the organisation,
+    so the reviewer is never suggested or assigned to it again."""
     assignment = _own_assignment(user, assignment_id, for_update=True)
     if assignment.status != AssignmentStatus.INVITED:
-        raise NotEditable("Only an open invitation can be declined.")
+        raise NotEditable(N_("Only an open invitation can be declined."))
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationFailed({"reason": ["Say why you decline."]})
+        raise ValidationFailed({"reason": [N_("Say why you decline.")]})
     assignment.status = AssignmentStatus.DECLINED
     assignment.decline_reason = reason[:MAX_TEXT]
     assignment.conflict_declared = bool(conflict)
     assignment.responded_at = utcnow()
+    if conflict:
+        application = db.session.get(Application, assignment.application_id)
+        _add_declared_conflict(user.id, application.organization_id, reason)
     commit()
     return assignment
 
 
-def withdraw_assignment(user, assignment_id: int) -> Assignment:
-    """A facilitator withdraws an assignment (to replace the reviewer)."""
+def withdraw_assignment(user, assignment_id: int, reason: str = "", replacement_id: int | None = None,
+                        due_on: date | None = None) -> Assignment:  # fmt: skip
+    """A facilitator withdraws an open or accepted assignment and, optionally, invites a replacement in the
+    same unit of work (the replacement must pass every §5 rule, or nothing changes).
+
+    Returns the replacement's assignment when one is invited, else the withdrawn one.
+    """
     if not is_staff(user):
-        raise Forbidden("Only a facilitator may withdraw an assignment.")
+        raise Forbidden(N_("Only a facilitator may withdraw an assignment."))
     assignment = db.session.get(Assignment, assignment_id, with_for_update=True)
     if assignment is None:
         raise NotFound("assignment")
-    if assignment.status not in (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED):
-        raise NotEditable("Only an open or accepted assignment can be withdrawn.")
+    if assignment.status not in ACTIVE_ASSIGNMENT:
+        raise NotEditable(N_("Only an open or accepted assignment can be withdrawn."))
+    reason = (reason or "").strip()
+    if len(reason) > MAX_TEXT:
+        raise ValidationFailed({"reason": [f"At most {MAX_TEXT} characters."]})
+    replacement = None
+    if replacement_id is not None:
+        if replacement_id == assignment.reviewer_id:
+            raise ValidationFailed({"reviewer_id": [N_("Choose another reviewer as the replacement.")]})
+        application = application_queries.get_visible(user, assignment.application_id, for_update=True)
+        if application.state not in ASSIGNABLE_STATES:
+            raise NotEditable(N_("Reviewers are assigned once the application is submitted and before a decision."))
+        today = utcnow().date()
+        due_on = _check_due_on(due_on, today)
+        reviewer = _check_assignable(application, replacement_id, today, ignoring=assignment.id)
+        replacement = Assignment(application_id=application.id, reviewer_id=reviewer.id, due_on=due_on,
+                                 assigned_by_id=user.id, replaces_id=assignment.id)  # fmt: skip
+    # Every check passed: only now change anything.
     assignment.status = AssignmentStatus.WITHDRAWN
+    assignment.withdrawn_at = utcnow()
+    assignment.withdraw_reason = reason
+    if replacement is not None:
+        db.session.add(replacement)
+    commit()
+    return replacement or assignment
+
+
+def change_due_date(user, assignment_id: int, due_on: date) -> Assignment:
+    """A facilitator moves the due date of an open or accepted assignment."""
+    if not is_staff(user):
+        raise Forbidden(N_("Only a facilitator may change a due date."))
+    assignment = db.session.get(Assignment, assignment_id, with_for_update=True)
+    if assignment is None:
+        raise NotFound("assignment")
+    if assignment.status not in ACTIVE_ASSIGNMENT:
+        raise NotEditable(N_("Only an open or accepted assignment has a due date to change."))
+    if due_on is None:
+        raise ValidationFailed({"due_on": [N_("Give the due date as YYYY-MM-DD.")]})
+    assignment.due_on = _check_due_on(due_on, utcnow().date())
     commit()
     return assignment
 
@@ -148,12 +245,12 @@ def withdraw_assignment(user, assignment_id: int) -> Assignment:
 def _editable_assignment(user, assignment_id: int) -> Assignment:
     assignment = _own_assignment(user, assignment_id)
     if assignment.status == AssignmentStatus.SUBMITTED:
-        raise NotEditable("This review is submitted; scores can no longer change.")
+        raise NotEditable(N_("This review is submitted; scores can no longer change."))
     if assignment.status != AssignmentStatus.ACCEPTED:
-        raise NotEditable("Accept the assignment before scoring.")
+        raise NotEditable(N_("Accept the assignment before scoring."))
     application = application_queries.get_visible(user, assignment.application_id)
     if application.state != State.UNDER_REVIEW:
-        raise NotEditable("Scores can be entered while the application is under review.")
+        raise NotEditable(N_("Scores can be entered while the application is under review."))
     return assignment
 
 
@@ -167,17 +264,17 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     errors: dict[str, list[str]] = {}
     if score is None:
         if not indicator.allows_na:
-            errors["score"] = ["This indicator needs a score; N/A is not allowed."]
+            errors["score"] = [N_("This indicator needs a score; N/A is not allowed.")]
     elif isinstance(score, bool) or not isinstance(score, int) or score not in indicator.scale():
         errors["score"] = [f"Choose a whole number from {indicator.scale_min} to {indicator.scale_max}."]
     comment = (comment or "").strip()
     if not comment:
-        errors["comment"] = ["A comment is required."]
+        errors["comment"] = [N_("A comment is required.")]
     elif len(comment) > MAX_TEXT:
         errors["comment"] = [f"At most {MAX_TEXT} characters."]
     cited = sorted({int(e) for e in evidence_ids or ()}) if all(str(e).isdigit() for e in evidence_ids or ()) else None
     if cited is None:
-        errors["evidence_ids"] = ["Evidence ids must be whole numbers."]
+        errors["evidence_ids"] = [N_("Evidence ids must be whole numbers.")]
     elif cited:
         from certification.evidence.models import Evidence
 
@@ -185,7 +282,7 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
             select(Evidence.id).where(Evidence.id.in_(cited), Evidence.application_id == app_obj.id)
         ))  # fmt: skip
         if found != set(cited):
-            errors["evidence_ids"] = ["Cite only evidence files of this application."]
+            errors["evidence_ids"] = [N_("Cite only evidence files of this application.")]
     if errors:
         raise ValidationFailed(errors)
     row = db.session.scalar(
@@ -221,14 +318,12 @@ def submit_review(user, assignment_id: int) -> Assignment:
 def moderate(user, application_id: int, code: str, score, justification: str) -> Moderation:
     """A facilitator who does not review this application replaces an indicator's consensus."""
     if not is_staff(user):
-        raise Forbidden("Only a facilitator may moderate.")
+        raise Forbidden(N_("Only a facilitator may moderate."))
     application = application_queries.get_visible(user, application_id)
-    reviewer_ids = {a.reviewer_id for a in queries.assignments_with_reviewers(application.id)
-                    if a.status != AssignmentStatus.WITHDRAWN}  # fmt: skip
-    if user.id in reviewer_ids:
-        raise Forbidden("A reviewer of this application cannot moderate it.")
+    if user.id in queries.involved_reviewer_ids(application.id):
+        raise Forbidden(N_("A reviewer of this application cannot moderate it."))
     if application.state not in (State.UNDER_REVIEW, State.PILOTED):
-        raise NotEditable("Scores can be moderated while under review or piloted.")
+        raise NotEditable(N_("Scores can be moderated while under review or piloted."))
     indicator = application_queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
         raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
@@ -241,7 +336,7 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
         errors["score"] = [f"Choose a number from {indicator.scale_min} to {indicator.scale_max}."]
     justification = (justification or "").strip()
     if not justification:
-        errors["justification"] = ["A justification is required."]
+        errors["justification"] = [N_("A justification is required.")]
     if errors:
         raise ValidationFailed(errors)
     row = db.session.scalar(

@@ -6,8 +6,9 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from certification.errors import NotEditable
 from certification.extensions import db
 from certification.types import UTCDateTime, enum_column, utcnow
 
@@ -116,3 +117,103 @@ class Indicator(db.Model):
 
     def scale(self) -> range:
         return range(self.scale_min, self.scale_max + 1)
+
+
+# Frozen versions: their content never changes again (design §2). Only `status` may still move on.
+FROZEN_STATUSES = (StandardStatus.PUBLISHED, StandardStatus.RETIRED)
+
+
+class StandardHistory(db.Model):
+    """Append-only: one row per status change of a standard version (who, when, from, to, why)."""
+
+    __tablename__ = "standard_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standard_id: Mapped[int] = mapped_column(sa.ForeignKey("standards.id"), index=True)
+    from_status: Mapped[StandardStatus] = mapped_column(enum_column(StandardStatus, name="from_status"))
+    to_status: Mapped[StandardStatus] = mapped_column(enum_column(StandardStatus, name="to_status"))
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User", lazy="raise")
+
+
+class CommentStatus(enum.StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ANSWERED = "answered"
+
+
+class IndicatorComment(db.Model):
+    """A consultation comment on one indicator, optionally proposing a rewording, and its resolution."""
+
+    __tablename__ = "indicator_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standard_id: Mapped[int] = mapped_column(sa.ForeignKey("standards.id"), index=True)
+    indicator_id: Mapped[int] = mapped_column(sa.ForeignKey("indicators.id"), index=True)
+    author_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    proposed_text: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[CommentStatus] = mapped_column(enum_column(CommentStatus), default=CommentStatus.OPEN)
+    response: Mapped[str] = mapped_column(sa.Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    indicator = relationship("Indicator", lazy="raise")
+    author = relationship("User", foreign_keys=[author_id], lazy="raise")
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id], lazy="raise")
+
+
+class Calibration(db.Model):
+    """One saved pilot calibration: every changed weight or threshold with its old and new value.
+
+    `changes` is a list of {"target": "settings"|"level"|"dimension"|"indicator", "code", "field", "old",
+    "new"}; `rescore_job_id` is the bulk re-scoring it started (certification.rescoring).
+    """
+
+    __tablename__ = "standard_calibrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    standard_id: Mapped[int] = mapped_column(sa.ForeignKey("standards.id"), index=True)
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    changes: Mapped[list] = mapped_column(sa.JSON)
+    rescore_job_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rescore_jobs.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    actor = relationship("User", lazy="raise")
+
+
+def _committed_status(session: Session, standard_id: int) -> StandardStatus | None:
+    """The status as stored before this flush (a status change in the same flush does not count)."""
+    with session.no_autoflush:
+        standard = session.get(Standard, standard_id)
+    if standard is None:
+        return None
+    history = sa.inspect(standard).attrs.status.history
+    return history.deleted[0] if history.deleted else standard.status
+
+
+def _changed_columns(obj) -> list[str]:
+    state = sa.inspect(obj)
+    return [attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()]
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _refuse_edits_of_frozen_versions(session: Session, flush_context, instances) -> None:
+    """Last line of the frozen rule: whatever code path tries it, a published or retired version's
+    content is never updated or deleted (only its status moves on, published → retired)."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, Standard):
+            changed = [key for key in _changed_columns(obj) if key != "status"]
+            if (changed or obj in session.deleted) and _committed_status(session, obj.id) in FROZEN_STATUSES:
+                raise NotEditable("A published version is frozen: any change needs a new version.")
+        elif isinstance(obj, Dimension | Indicator):
+            if (obj in session.deleted or _changed_columns(obj)) and _committed_status(
+                session, obj.standard_id
+            ) in FROZEN_STATUSES:
+                raise NotEditable("A published version is frozen: any change needs a new version.")
