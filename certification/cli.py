@@ -125,32 +125,51 @@ def demo_command() -> None:
 
 @reminders_cli.command("sweep")
 def sweep_command() -> None:
-    """Run the periodic sweep once (expire certificates, end long suspensions) — the beat job, by hand."""
-    from certification.certificates.services import expire_due_certificates
+    """Run the periodic sweep once — the beat job, by hand: due reminders (each at most once), expiry of
+    certificates, revocation after 6 months of suspension; then relay outbox rows not yet sent."""
+    from certification.outbox.services import relay
+    from certification.reminders.services import sweep
 
-    count = expire_due_certificates()
-    click.echo(f"{count} certificate(s) expired or revoked.")
+    report = sweep()
+    relayed = relay()
+    click.echo(f"{report.sent} reminder(s) sent ({report.due} due), {report.events} certificate(s) expired or "
+               f"revoked, {relayed} background task(s) relayed, in {report.seconds:.2f} s.")  # fmt: skip
 
 
 @scores_cli.command("recalculate")
 @click.option("--application", "application_id", type=int, default=None, help="One application id.")
 @click.option("--standard", "standard_id", type=int, default=None, help="Every application of a standard id.")
 def recalculate_command(application_id: int | None, standard_id: int | None) -> None:
-    """Recompute score snapshots (all applications if no option is given); unchanged inputs add nothing."""
+    """Recompute score snapshots (all applications if no option is given); unchanged inputs add nothing.
+
+    With --standard, a re-scoring job runs here with its progress, and its report lists the applications
+    whose eligibility or level changed (the same job the pilot calibration starts).
+    """
     from certification.applications.models import Application
+    from certification.errors import NotFound
     from certification.extensions import db
+    from certification.rescoring.services import run_job, start_rescore
     from certification.reviews.services import recalculate_score
-    from certification.seals.models import Standard
 
     if application_id is not None and standard_id is not None:
         fail("Give --application or --standard, not both.")
+    if standard_id is not None:
+        try:
+            job = start_rescore(standard_id, requested_by_id=None, reason="flask scores recalculate")
+        except NotFound:
+            fail(f"No standard with id {standard_id}.")
+        job = run_job(job.id, on_chunk=lambda j: click.echo(f"[{j.done}/{j.total}]"))
+        changed = (job.report or {}).get("changed", [])
+        for row in changed:
+            before, after = row["before"], row["after"]
+            click.echo(f"changed  application {row['application_id']} ({row['organization']}): "
+                       f"{before['level'] or '-'}/{'eligible' if before['eligible'] else 'not eligible'} -> "
+                       f"{after['level'] or '-'}/{'eligible' if after['eligible'] else 'not eligible'}")  # fmt: skip
+        click.echo(f"{job.total} application(s) recalculated (job {job.id}), {len(changed)} changed outcome.")
+        return
     query = select(Application.id).order_by(Application.id)
     if application_id is not None:
         query = query.where(Application.id == application_id)
-    elif standard_id is not None:
-        if db.session.get(Standard, standard_id) is None:
-            fail(f"No standard with id {standard_id}.")
-        query = query.where(Application.standard_id == standard_id)
     ids = list(db.session.scalars(query))
     if application_id is not None and not ids:
         fail(f"No application with id {application_id}.")

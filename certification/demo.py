@@ -521,11 +521,11 @@ def _kind_label(kind: str) -> str:
 
 
 def _standard(area: Area) -> Standard | None:
-    """The newest version of the area's seal that accepts applications."""
+    """The newest published version of the area's seal, else the newest one in pilot."""
     return db.session.scalar(
         select(Standard)
         .where(Standard.area == area, Standard.status.in_((StandardStatus.PUBLISHED, StandardStatus.PILOT)))
-        .order_by(Standard.id.desc())
+        .order_by((Standard.status == StandardStatus.PUBLISHED).desc(), Standard.id.desc())
         .limit(1)
     )
 

@@ -62,6 +62,41 @@ ROUND_STATUSES = (N_("planned"), N_("open"), N_("in_progress"), N_("closed"))
 # certification.seals.models.StandardStatus ("draft" is above)
 STANDARD_STATUSES = (N_("consultation"), N_("pilot"), N_("published"), N_("retired"))
 
+# certification.seals.models.CommentStatus ("open", "accepted", "rejected" are above)
+COMMENT_STATUSES = (N_("answered"),)
+
+# certification.notifications.models.MailStatus
+MAIL_STATUSES = (N_("pending"), N_("sent"), N_("failed"))
+
+# certification.rescoring.models.RescoreStatus ("failed" is above)
+RESCORE_STATUSES = (N_("queued"), N_("running"), N_("done"))
+
+# Kinds of change between two versions of a standard (seals.queries.version_diff), shown by seals/diff.html
+VERSION_CHANGES = (
+    N_("added"),
+    N_("removed"),
+    N_("reworded"),
+    N_("reweighted"),
+    N_("moved"),
+    N_("rules"),
+    N_("scale"),
+    N_("evidence"),
+)
+
+# Settings of a standard compared by seals/diff.html and changed by a calibration (seals/calibration*.html)
+STANDARD_SETTINGS = (
+    N_("pass"),
+    N_("pass_threshold"),
+    N_("dimension_minimum"),
+    N_("essential_minimum"),
+    N_("levels"),
+    N_("validity_months"),
+    N_("min_reviewers"),
+    N_("disagreement_gap"),
+    N_("minimum"),
+    N_("weight"),
+)
+
 # certification.seals.models.Area
 AREAS = (N_("gender"), N_("poverty"), N_("rural"))
 
@@ -70,8 +105,11 @@ ROLES = (N_("applicant"), N_("reviewer"), N_("facilitator"), N_("admin"))
 
 # Keys of the ValidationFailed dicts raised by the services; messages_of shows them as "field: message".
 FIELDS = (
+    N_("active"),
     N_("application_id"),
     N_("area"),
+    N_("areas"),
+    N_("calibration"),
     N_("capacity"),
     N_("closes_on"),
     N_("comment"),
@@ -79,23 +117,32 @@ FIELDS = (
     N_("description"),
     N_("due_on"),
     N_("email"),
+    N_("essential_minimum"),
     N_("evidence_ids"),
     N_("explanation"),
     N_("file"),
     N_("indicator"),
     N_("indicators"),
     N_("justification"),
+    N_("kind"),
+    N_("levels"),
     N_("locale"),
+    N_("max_active_assignments"),
     N_("name"),
     N_("no_conflict"),
     N_("opens_on"),
     N_("organization_id"),
     N_("password"),
+    N_("proposed_text"),
     N_("rating"),
     N_("reason"),
+    N_("resolution"),
+    N_("response"),
     N_("reviewer_id"),
     N_("role"),
     N_("score"),
+    N_("since"),
     N_("standard_id"),
     N_("status"),
+    N_("until"),
 )

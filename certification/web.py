@@ -54,6 +54,20 @@ def init_app(app: Flask) -> None:
                seals_bp):  # fmt: skip
         app.register_blueprint(bp)
 
+    # Issue 5: notifications (with the mail outbox) and bulk re-scoring.
+    from certification.notifications import mailer
+    from certification.notifications.views import bp as notifications_bp
+    from certification.rescoring.views import bp as rescoring_bp
+
+    mailer.init_app(app)
+    app.register_blueprint(notifications_bp)
+    app.register_blueprint(rescoring_bp)
+
+    # Issue 6: the JSON API at /api/v1 (token-authenticated, CSRF-exempt, JSON errors).
+    from certification import api
+
+    api.init_app(app)
+
     @app.before_request
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)

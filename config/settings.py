@@ -36,6 +36,25 @@ class Base:
     PER_PAGE = 25
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "sello@localhost")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # Issue 6 — JSON API: bearer-token lifetime, failed token requests allowed per client, JSON body limit.
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", 30))
+    API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "10 per minute")
+    API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", 1024 * 1024))
+    # Issue 5 — notification e-mail (no MAIL_SERVER: mails are recorded and logged, not sent) and the outbox.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+    MAIL_USE_SSL = os.environ.get("MAIL_USE_SSL", "").lower() in ("1", "true", "yes")
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_SUPPRESS_SEND = not MAIL_SERVER
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", 5))
+    OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", 60))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
+    OUTBOX_UNSENT_GRACE_SECONDS = float(os.environ.get("OUTBOX_UNSENT_GRACE_SECONDS", 30))
+    OUTBOX_RELAY_GRACE_SECONDS = float(os.environ.get("OUTBOX_RELAY_GRACE_SECONDS", 30))
+    OUTBOX_RESEND_AFTER_SECONDS = float(os.environ.get("OUTBOX_RESEND_AFTER_SECONDS", 900))
+    RESCORE_CHUNK_SIZE = int(os.environ.get("RESCORE_CHUNK_SIZE", 200))
 
     @classmethod
     def as_dict(cls) -> dict:

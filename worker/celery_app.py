@@ -10,7 +10,7 @@ celery = flask_app.extensions["celery"]
 
 @worker_process_init.connect
 def _dispose_inherited_pool(**_):
-    # A forked child must not share the parent's database connections.
+    # A forked child must not share the parent's database connections (close=False: leave the parent's be).
     from certification.extensions import db
 
     with flask_app.app_context():

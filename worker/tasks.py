@@ -5,25 +5,32 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(name="worker.tasks.run_outbox_message", acks_late=True, reject_on_worker_lost=True)
-def run_outbox_message(message_id: int) -> None:
-    """Run the side effect an outbox row describes; a second delivery of a done message does nothing."""
+@shared_task(bind=True, name="worker.tasks.run_outbox_message", acks_late=True, reject_on_worker_lost=True,
+             max_retries=None)  # fmt: skip
+def run_outbox_message(self, message_id: int) -> None:
+    """Run the side effect an outbox row describes; a second delivery of a done message does nothing.
+
+    Transient errors are retried with exponential backoff and jitter (the outbox row counts the attempts
+    and gives up after OUTBOX_MAX_ATTEMPTS); in process (no broker) the relay retries later instead.
+    """
     from certification.outbox.handlers import run_message
 
-    run_message(message_id)
+    countdown = run_message(message_id)
+    if countdown is not None and not self.request.is_eager:
+        raise self.retry(countdown=countdown)
 
 
-@shared_task(name="worker.tasks.relay_outbox")
+@shared_task(name="worker.tasks.relay_outbox", acks_late=True, reject_on_worker_lost=True)
 def relay_outbox() -> int:
-    """Publish outbox rows that were committed but never reached the broker."""
-    from certification.outbox.services import dispatch, unsent_ids
+    """Publish outbox rows never sent, or whose worker died (beat, every OUTBOX_RELAY_SECONDS)."""
+    from certification.outbox.services import relay
 
-    return sum(dispatch(message_id) for message_id in unsent_ids())
+    return relay()
 
 
-@shared_task(name="worker.tasks.sweep_reminders")
+@shared_task(name="worker.tasks.sweep_reminders", acks_late=True, reject_on_worker_lost=True)
 def sweep_reminders() -> int:
-    """Periodic sweep: expire certificates whose date has passed (reminders come with the notifications)."""
-    from certification.certificates.services import expire_due_certificates
+    """Periodic sweep (design §8): due reminders, each at most once, then expiry and automatic revocation."""
+    from certification.reminders.services import sweep
 
-    return expire_due_certificates()
+    return sweep().sent

@@ -1,9 +1,57 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+# Reviewer profiles (issue 4). Lists of codes are typed comma-separated, e.g. "PE, BO".
+class ReviewerProfileForm(FlaskForm):
+    areas = SelectMultipleField(_l("Areas of expertise"), choices=[("gender", _l("Gender")), ("poverty", _l("Poverty")),
+                                                                   ("rural", _l("Rural development"))])  # fmt: skip
+    countries = StringField(_l("Countries (ISO codes, comma-separated)"), validators=[Optional(), Length(max=400)])
+    languages = StringField(_l("Languages (ISO codes, comma-separated)"), validators=[Optional(), Length(max=200)])
+    max_active_assignments = IntegerField(_l("Capacity (active assignments)"),
+                                          validators=[InputRequired(), NumberRange(min=0, max=50)])  # fmt: skip
+    active = BooleanField(_l("Active"))
+
+
+class AffiliationForm(FlaskForm):
+    organization_id = IntegerField(_l("Organisation"), validators=[InputRequired()])
+    kind = SelectField(_l("Kind"), choices=[("employee", _l("employee")), ("board", _l("board")),
+                                            ("consultant", _l("consultant")), ("auditor", _l("auditor")),
+                                            ("funder", _l("funder"))])  # fmt: skip
+    since = DateField(_l("Since"), validators=[InputRequired()])
+    until = DateField(_l("Until"), validators=[Optional()])
+
+
+class EndAffiliationForm(FlaskForm):
+    until = DateField(_l("Until"), validators=[InputRequired()])
+
+
+class LanguagesForm(FlaskForm):
+    languages = StringField(_l("Languages (ISO codes, comma-separated)"), validators=[Optional(), Length(max=200)])
+
+
+class DeclareConflictForm(FlaskForm):
+    organization_id = IntegerField(_l("Organisation"), validators=[InputRequired()])
+    reason = TextAreaField(_l("What is the conflict?"), validators=[DataRequired(), Length(max=5000)])
+
+
+def split_codes(text: str | None) -> list[str]:
+    """ "PE, bo;CL" -> ["PE", "bo", "CL"] (the service validates and normalises them)."""
+    return [part.strip() for part in (text or "").replace(";", ",").split(",") if part.strip()]

@@ -211,11 +211,8 @@ def facts_for(application: Application, now: datetime) -> wf.Facts:
         score_up_to_date=up_to_date,
         eligibility_problems=problems,
         flagged_not_updated=flagged_not_updated,
-        reviewer_ids=frozenset(
-            a.reviewer_id
-            for a in assignments
-            if a.status in (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
-        ),
+        # Separation of duties: anyone ever assigned (even declined or withdrawn) has seen the file (issue 4).
+        reviewer_ids=frozenset(a.reviewer_id for a in assignments),
         decider_ids=deciders,
         decided_at=application.decided_at,
         certificate_expired=certificate is not None and certificate.expires_on < now.date(),

@@ -168,34 +168,36 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
     now = utcnow()
     facts = queries.facts_for(application, now)
     transition = wf.fire(event, actor, facts, wf.Request(reason=reason, indicators=indicators, now=now))
-    application.state = transition.to_state
-    details: dict = {}
-    if event in ("request_changes", "return_to_applicant"):
-        application.flagged_indicators = list(indicators)
-        application.changes_requested_at = now
-        details["indicators"] = list(indicators)
-    elif event == "resubmit":
-        application.flagged_indicators = []
-    elif event in ("certify", "reject"):
-        application.decided_at = now
-    if event == "certify":
-        certificate = certificates.issue(application, now)
-        details["certificate"] = certificate.number
-    elif event in ("suspend", "reinstate", "revoke", "expire"):
-        certificates.follow_application(application, event, now)
-    db.session.add(
-        HistoryEntry(
-            application_id=application.id,
-            event=event,
-            from_state=transition.from_state,
-            to_state=transition.to_state,
-            actor_id=actor.id,
-            reason=reason,
-            details=details,
-            at=now,
-        )  # fmt: skip
-    )
+    # Every write of the transition is inside the try: an autoflush (certificate number, history) may be
+    # where a concurrent change is detected first, not only the final commit.
     try:
+        application.state = transition.to_state
+        details: dict = {}
+        if event in ("request_changes", "return_to_applicant"):
+            application.flagged_indicators = list(indicators)
+            application.changes_requested_at = now
+            details["indicators"] = list(indicators)
+        elif event == "resubmit":
+            application.flagged_indicators = []
+        elif event in ("certify", "reject"):
+            application.decided_at = now
+        if event == "certify":
+            certificate = certificates.issue(application, now)
+            details["certificate"] = certificate.number
+        elif event in ("suspend", "reinstate", "revoke", "expire"):
+            certificates.follow_application(application, event, now)
+        db.session.add(
+            HistoryEntry(
+                application_id=application.id,
+                event=event,
+                from_state=transition.from_state,
+                to_state=transition.to_state,
+                actor_id=actor.id,
+                reason=reason,
+                details=details,
+                at=now,
+            )  # fmt: skip
+        )
         commit()
     except (StaleDataError, IntegrityError) as exc:
         rollback()

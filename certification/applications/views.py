@@ -10,7 +10,7 @@ from certification.accounts.models import Role
 from certification.applications import queries, services
 from certification.applications.forms import NA, EventForm, NewApplicationForm, SelfAssessmentForm
 from certification.applications.policies import actor_of, is_staff, may_edit_content, may_see_score
-from certification.errors import DomainError, NotFound
+from certification.errors import DomainError, Forbidden, NotFound
 from certification.evidence.services import evidence_of
 from certification.reviews import queries as review_queries
 from certification.seals.models import Area
@@ -115,6 +115,8 @@ def self_assessment(application_id: int, code: str):
         except DomainError as exc:
             if isinstance(exc, NotFound):
                 abort(404)
+            if isinstance(exc, Forbidden):  # may see the application, may not self-assess it
+                abort(403, description=_(exc.message))
             for message in messages_of(exc):
                 flash(message, "error")
             return render_template("applications/self_assessment.html", application=application,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from certification.applications import queries as application_queries
@@ -108,12 +109,23 @@ def enrol(user, round_id: int, application_id: int) -> Application:
         errors["application_id"] = [N_("The organisation is not in the round's country.")]
     if errors:
         raise ValidationFailed(errors)
-    enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == round_id))
+    _check_seat_left(pilot_round)
+    application.pilot_round_id = pilot_round.id
+    # Rewrite the round too, so its version check also guards the last seat where rows are not locked (SQLite).
+    flag_modified(pilot_round, "capacity")
+    try:
+        commit()
+    except StaleDataError as exc:
+        rollback()
+        _check_seat_left(get_round(user, round_id))
+        raise ConcurrentUpdate(N_("The round changed meanwhile; reload and try again.")) from exc
+    return application
+
+
+def _check_seat_left(pilot_round: PilotRound) -> None:
+    enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == pilot_round.id))
     if enrolled >= pilot_round.capacity:
         raise CapacityFull(f"The round is full (capacity {pilot_round.capacity}).")
-    application.pilot_round_id = pilot_round.id
-    commit()
-    return application
 
 
 def counts_by_state(round_id: int) -> dict[str, int]:

@@ -82,3 +82,56 @@ def enrol(round_id: int):
         return redirect(back, code=303)
     return run(lambda: services.enrol(current_user, round_id, form.application_id.data),
                success=_("Application enrolled."), back=back)  # fmt: skip
+
+
+# --- issue 4: auto-assign (preview, then apply) and agreement statistics ----------------------------------
+
+
+@bp.get("/pilot-rounds/<int:round_id>/auto-assign")
+@login_required
+def auto_assign_preview(round_id: int):
+    """What auto-assign would do now: the invitations and what it cannot fill, with why. Changes nothing."""
+    from certification.errors import DomainError
+    from certification.reviews.auto_assign import auto_assign
+    from certification.reviews.queries import auto_assign_names
+    from certification.ui import messages_of
+
+    try:
+        pilot_round = services.get_round(current_user, round_id)
+    except NotFound:
+        abort(404)
+    try:
+        plan = auto_assign(current_user, round_id, apply=False)
+    except DomainError as exc:
+        for message in messages_of(exc):
+            flash(message, "error")
+        return redirect(url_for("pilots.detail", round_id=round_id), code=303)
+    return render_template("pilots/auto_assign.html", round=pilot_round, plan=plan,
+                           names=auto_assign_names(plan))  # fmt: skip
+
+
+@bp.post("/pilot-rounds/<int:round_id>/auto-assign")
+@login_required
+def auto_assign_apply(round_id: int):
+    """Apply the previewed plan; refused (nothing written) if the plan changed since the preview."""
+    from certification.reviews.auto_assign import auto_assign
+
+    _staff_only()
+    digest = request.form.get("digest", "")
+    back = url_for("pilots.auto_assign_preview", round_id=round_id)
+    return run(lambda: auto_assign(current_user, round_id, apply=True, expected_digest=digest),
+               success=_("Reviewers invited."), back=back,
+               then=lambda plan: url_for("pilots.detail", round_id=round_id))  # fmt: skip
+
+
+@bp.get("/pilot-rounds/<int:round_id>/agreement")
+@login_required
+def agreement(round_id: int):
+    """Agreement between reviewers per indicator, for the round's applications (per standard version)."""
+    from certification.reviews.queries import round_agreement
+
+    try:
+        pilot_round = services.get_round(current_user, round_id)
+    except NotFound:
+        abort(404)
+    return render_template("reviews/agreement.html", reports=round_agreement(round_id), round=pilot_round)

@@ -27,3 +27,13 @@ class ScoreForm(FlaskForm):
 class ModerationForm(FlaskForm):
     score = DecimalField(_l("Moderated score"), validators=[InputRequired()])
     justification = TextAreaField(_l("Justification"), validators=[DataRequired(), Length(max=5000)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=5000)])
+    replacement_id = IntegerField(_l("Replacement reviewer"), validators=[Optional()])
+    due_on = DateField(_l("Due on"), validators=[Optional()])
+
+
+class DueDateForm(FlaskForm):
+    due_on = DateField(_l("Due on"), validators=[InputRequired()])

@@ -53,6 +53,11 @@ class Assignment(db.Model):
         """Due date passed while the review is still to do (invited or accepted)."""
         return self.due_on is not None and self.due_on < today and self.status in ACTIVE_ASSIGNMENT
 
+    @property
+    def overdue(self) -> bool:
+        """Overdue as of today (UTC): the badge the pages show."""
+        return self.is_overdue(utcnow().date())
+
 
 class DeclaredConflict(db.Model):
     """A conflict of interest a reviewer declares with an organisation (design §5): never assigned to it."""

@@ -54,15 +54,20 @@ def conflict_rule(affiliations, organization_id: int, today: date, declared_orga
     auditor, funder) with the organisation that is open; one that ended less than 24 months ago.
     """
     if organization_id in set(declared_organization_ids):
-        return Unmet(DECLARED_CONFLICT,
-                     N_("Conflict of interest: the reviewer declared a conflict with the applicant organisation."))  # fmt: skip
+        return Unmet(
+            DECLARED_CONFLICT,
+            N_("Conflict of interest: the reviewer declared a conflict with the applicant organisation."),
+        )
     recent = None
     for affiliation in affiliations:
         if affiliation.organization_id != organization_id or not affiliation_conflicts(affiliation, today):
             continue
         if affiliation.until is None:
-            return Unmet(AFFILIATION_OPEN, N_("Conflict of interest: %(kind)s of the applicant organisation (ongoing)."),
-                         {"kind": affiliation.kind.value})  # fmt: skip
+            return Unmet(
+                AFFILIATION_OPEN,
+                N_("Conflict of interest: %(kind)s of the applicant organisation (ongoing)."),
+                {"kind": affiliation.kind.value},
+            )
         recent = recent or Unmet(
             AFFILIATION_RECENT,
             N_("Conflict of interest: %(kind)s of the applicant organisation until %(until)s "
@@ -125,3 +130,11 @@ def may_edit_own_reviewer_fields(user, reviewer) -> bool:
     from certification.applications.policies import is_staff
 
     return user.id == reviewer.id or is_staff(user)
+
+
+def may_see_result(user, application) -> bool:
+    """The MFI's result page: its staff once a decision was taken; facilitators and admins always (to see
+    what the MFI sees)."""
+    from certification.applications.policies import is_member, is_staff
+
+    return is_staff(user) or (is_member(user, application) and application.decided_at is not None)

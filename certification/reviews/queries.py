@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from certification.accounts.models import Affiliation, Role, User
 from certification.extensions import db
 from certification.reviews.models import (
     ACTIVE_ASSIGNMENT,
+    LIVE_ASSIGNMENT,
     Assignment,
     AssignmentStatus,
     DeclaredConflict,
@@ -23,6 +25,7 @@ from certification.reviews.models import (
 from certification.reviews.policies import affiliation_conflicts
 from certification.seals.models import Indicator
 from certification.seals.queries import scoring_rules
+from workflows.messages import N_, Unmet
 
 
 def assignments_with_reviewers(application_id: int) -> list[Assignment]:
@@ -147,3 +150,328 @@ def latest_snapshot(application_id: int) -> ScoreSnapshot | None:
         .order_by(ScoreSnapshot.id.desc())
         .limit(1)
     )
+
+
+def involved_reviewer_ids(application_id: int) -> set[int]:
+    """Everyone ever assigned to review this application, whatever became of the assignment.
+
+    Separation of duties (§5) is strict: a person once invited (even if they declined or were withdrawn)
+    has seen the file, so they never moderate, decide or judge its appeal.
+    """
+    return set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == application_id)))
+
+
+# --- auto-assign and suggestions ---------------------------------------------------------------------------
+
+
+def _candidates(today: date, *, lock: bool = False) -> tuple[list[User], dict[int, int], dict[int, set[int]]]:
+    """Every reviewer with affiliations loaded, their active loads and declared conflicts: three queries."""
+    query = select(User).where(User.role == Role.REVIEWER).options(selectinload(User.affiliations)).order_by(User.id)
+    if lock:
+        query = query.with_for_update(of=User)
+    people = list(db.session.scalars(query))
+    ids = [p.id for p in people]
+    return people, active_counts(ids), declared_organization_ids(ids)
+
+
+def auto_assign_inputs(round_id: int, today: date, *, lock: bool = False):
+    """The planner's inputs for a pilot round: (needs, candidates) as plain dataclasses.
+
+    An application counts the live assignments (invited, accepted, submitted) of reviewers without a conflict
+    towards `min_reviewers`; every reviewer it ever had is excluded (never re-invited automatically).
+    """
+    from certification.applications.models import Application
+    from certification.organizations.models import Organization
+    from certification.reviews.auto_assign import Candidate, Need
+    from certification.reviews.policies import ASSIGNABLE_STATES, language_of_country
+    from certification.seals.models import Standard
+
+    query = (
+        select(Application.id, Application.organization_id, Standard.min_reviewers, Standard.area, Organization.country)
+        .join(Standard, Application.standard_id == Standard.id)
+        .join(Organization, Application.organization_id == Organization.id)
+        .where(Application.pilot_round_id == round_id, Application.state.in_(ASSIGNABLE_STATES))
+        .order_by(Application.id)
+    )
+    if lock:
+        query = query.with_for_update(of=Application)
+    rows = db.session.execute(query).all()
+    people, loads, declared = _candidates(today, lock=lock)
+    candidates = [
+        Candidate(
+            id=p.id,
+            capacity=p.max_active_assignments,
+            load=loads.get(p.id, 0),
+            areas=frozenset(p.areas or ()),
+            countries=frozenset(p.countries or ()),
+            languages=frozenset(p.languages or ()),
+            active=p.active,
+            conflicts=frozenset(
+                {a.organization_id for a in p.affiliations if affiliation_conflicts(a, today)}
+                | declared.get(p.id, set())
+            ),
+        )  # fmt: skip
+        for p in people
+    ]
+    conflicts = {c.id: c.conflicts for c in candidates}
+    existing: dict[int, list[tuple[int, AssignmentStatus]]] = {}
+    if rows:
+        for application_id, reviewer_id, status in db.session.execute(
+            select(Assignment.application_id, Assignment.reviewer_id, Assignment.status).where(
+                Assignment.application_id.in_([r.id for r in rows])
+            )
+        ):
+            existing.setdefault(application_id, []).append((reviewer_id, status))
+    needs = []
+    for row in rows:
+        mine = existing.get(row.id, [])
+        live = sum(
+            1
+            for reviewer_id, status in mine
+            if status in LIVE_ASSIGNMENT and row.organization_id not in conflicts.get(reviewer_id, frozenset())
+        )
+        needs.append(
+            Need(
+                application_id=row.id,
+                organization_id=row.organization_id,
+                area=row.area.value,
+                country=row.country,
+                language=language_of_country(row.country),
+                missing=max(0, row.min_reviewers - live),
+                excluded=frozenset(reviewer_id for reviewer_id, _status in mine),
+            )  # fmt: skip
+        )
+    return needs, candidates
+
+
+@dataclass
+class Suggestion:
+    """One reviewer as a candidate for an application: eligible with the reasons, or greyed with the rule."""
+
+    reviewer: User
+    load: int
+    eligible: bool
+    country_match: bool
+    language_match: bool
+    rule: Unmet | None  # why not eligible
+
+    @property
+    def rank_key(self) -> tuple:
+        return (not self.eligible, self.load, not self.country_match, not self.language_match,
+                self.reviewer.name.lower(), self.reviewer.id)  # fmt: skip
+
+
+def suggestions(application, today: date) -> list[Suggestion]:
+    """Every reviewer for `application`: eligible ones first, ranked by load, then country match, then
+    language match; ineligible ones after, each with the §5 rule that excludes them. Five queries."""
+    from certification.reviews.policies import (
+        conflict_rule,
+        language_of_country,
+        unavailability_rule,
+    )
+    from certification.seals.models import Standard
+
+    from certification.organizations.models import Organization
+
+    standard = db.session.get(Standard, application.standard_id)
+    country = db.session.get(Organization, application.organization_id).country
+    language = language_of_country(country)
+    people, loads, declared = _candidates(today)
+    on_it = {
+        reviewer_id: status
+        for reviewer_id, status in db.session.execute(
+            select(Assignment.reviewer_id, Assignment.status).where(
+                Assignment.application_id == application.id, Assignment.status.in_(LIVE_ASSIGNMENT)
+            )
+        )
+    }
+    out = []
+    for person in people:
+        load = loads.get(person.id, 0)
+        if person.id in on_it:
+            rule = Unmet("already_assigned", N_("Already assigned (%(status)s)."), {"status": on_it[person.id].value})
+        else:
+            rule = conflict_rule(
+                person.affiliations, application.organization_id, today, declared.get(person.id, ())
+            ) or unavailability_rule(person, standard.area.value, load)
+        out.append(Suggestion(reviewer=person, load=load, eligible=rule is None,
+                              country_match=country in (person.countries or ()),
+                              language_match=language in (person.languages or ()), rule=rule))  # fmt: skip
+    out.sort(key=lambda s: s.rank_key)
+    return out
+
+
+# --- the facilitator's comparison, the MFI's result, agreement statistics ------------------------------------
+
+
+@dataclass
+class ReviewerColumn:
+    assignment: Assignment  # with .reviewer loaded
+    scores: dict[int, ReviewScore]  # by indicator id
+
+
+@dataclass
+class Comparison:
+    """Every submitted review side by side with the self-assessment, and the live §4 result of them."""
+
+    columns: list[ReviewerColumn]
+    pending: list[Assignment]  # accepted or invited, not submitted yet
+    self_assessments: dict  # indicator id -> SelfAssessment
+    moderations: dict[int, Moderation]  # by indicator id
+    result: object  # standards.scoring.ScoreResult of the submitted reviews (and moderations)
+
+
+def comparison(application) -> Comparison:
+    """Reviews of `application` side by side; a fixed number of queries whatever the number of reviewers."""
+    from certification.applications.models import SelfAssessment
+    from certification.seals.models import Standard
+    from standards.scoring import compute_score
+
+    assignments = assignments_with_reviewers(application.id)
+    submitted = [a for a in assignments if a.status == AssignmentStatus.SUBMITTED]
+    by_assignment: dict[int, dict[int, ReviewScore]] = {a.id: {} for a in submitted}
+    if submitted:
+        for row in db.session.scalars(select(ReviewScore).where(ReviewScore.assignment_id.in_(list(by_assignment)))):
+            by_assignment[row.assignment_id][row.indicator_id] = row
+    moderations = {
+        m.indicator_id: m
+        for m in db.session.scalars(select(Moderation).where(Moderation.application_id == application.id))
+    }
+    own = {
+        s.indicator_id: s
+        for s in db.session.scalars(select(SelfAssessment).where(SelfAssessment.application_id == application.id))
+    }
+    standard = db.session.get(Standard, application.standard_id)
+    inputs = score_inputs(application)
+    result = compute_score(scoring_rules(standard), inputs["reviewer_scores"], inputs["moderated"])
+    return Comparison(
+        columns=[ReviewerColumn(a, by_assignment[a.id]) for a in submitted],
+        pending=[a for a in assignments if a.status in ACTIVE_ASSIGNMENT],
+        self_assessments=own,
+        moderations=moderations,
+        result=result,
+    )
+
+
+def anonymous_comments(application_id: int) -> dict[int, list[tuple[int | None, str]]]:
+    """Submitted reviewers' (score, comment) per indicator id, without who wrote them, in a stable order
+    that does not follow the reviewers (sorted by score, then text)."""
+    rows = db.session.execute(
+        select(ReviewScore.indicator_id, ReviewScore.score, ReviewScore.comment)
+        .join(Assignment, ReviewScore.assignment_id == Assignment.id)
+        .where(Assignment.application_id == application_id, Assignment.status == AssignmentStatus.SUBMITTED)
+    ).all()
+    out: dict[int, list[tuple[int | None, str]]] = {}
+    for indicator_id, score, comment in rows:
+        out.setdefault(indicator_id, []).append((score, comment))
+    for comments in out.values():
+        comments.sort(key=lambda sc: (sc[0] is None, sc[0] or 0, sc[1]))
+    return out
+
+
+@dataclass
+class AgreementReport:
+    """Per-indicator agreement over a set of applications of one standard version, and pooled."""
+
+    standard: object
+    applications: int
+    rows: list  # [(Indicator, Agreement)] in the standard's order
+    overall: object  # Agreement pooled over every indicator
+
+
+def agreement_report(standard_id: int, *, round_id: int | None = None) -> AgreementReport:
+    """Agreement among submitted reviews of the standard's applications (those of `round_id` if given)."""
+    from certification.applications.models import Application
+    from certification.reviews.agreement import agreement
+    from certification.seals.models import Standard
+    from certification.seals.queries import indicators_of
+
+    where = [Application.standard_id == standard_id, Assignment.status == AssignmentStatus.SUBMITTED]
+    if round_id is not None:
+        where.append(Application.pilot_round_id == round_id)
+    rows = db.session.execute(
+        select(ReviewScore.indicator_id, Assignment.application_id, ReviewScore.score)
+        .join(Assignment, ReviewScore.assignment_id == Assignment.id)
+        .join(Application, Assignment.application_id == Application.id)
+        .where(*where)
+    ).all()
+    units: dict[int, dict[int, list]] = {}
+    applications = set()
+    for indicator_id, application_id, score in rows:
+        units.setdefault(indicator_id, {}).setdefault(application_id, []).append(score)
+        applications.add(application_id)
+    indicators = indicators_of(standard_id)
+    report_rows = [(i, agreement(list(units.get(i.id, {}).values()))) for i in indicators]
+    pooled = [unit for by_app in units.values() for unit in by_app.values()]
+    return AgreementReport(
+        standard=db.session.get(Standard, standard_id),
+        applications=len(applications),
+        rows=report_rows,
+        overall=agreement(pooled),
+    )
+
+
+def round_agreement(round_id: int) -> list[AgreementReport]:
+    """One agreement report per standard version used by the round's applications."""
+    from certification.applications.models import Application
+
+    standard_ids = db.session.scalars(
+        select(Application.standard_id).where(Application.pilot_round_id == round_id).distinct()
+    )
+    return [agreement_report(standard_id, round_id=round_id) for standard_id in sorted(set(standard_ids))]
+
+
+def auto_assign_names(plan) -> dict:
+    """Display names for a plan: {"applications": {id: (reference, organisation)}, "reviewers": {id: name}}."""
+    from certification.applications.models import Application
+    from certification.organizations.models import Organization
+
+    application_ids = {p["application_id"] for p in plan.assigned} | {u["application_id"] for u in plan.unfilled}
+    reviewer_ids = {p["reviewer_id"] for p in plan.assigned}
+    applications = {}
+    if application_ids:
+        rows = db.session.execute(
+            select(Application.id, Application.reference, Organization.name)
+            .join(Organization, Application.organization_id == Organization.id)
+            .where(Application.id.in_(application_ids))
+        )
+        applications = {row.id: (row.reference, row.name) for row in rows}
+    reviewers = {}
+    if reviewer_ids:
+        reviewers = dict(db.session.execute(select(User.id, User.name).where(User.id.in_(reviewer_ids))).all())
+    return {"applications": applications, "reviewers": reviewers}
+
+
+def reviewer_page(page: int, per_page: int = 25):
+    """One page of reviewers with their affiliations and loads: four queries whatever the number of rows."""
+    from certification.applications.queries import Page
+
+    total = db.session.scalar(select(func.count(User.id)).where(User.role == Role.REVIEWER))
+    people = list(
+        db.session.scalars(
+            select(User)
+            .where(User.role == Role.REVIEWER)
+            .options(selectinload(User.affiliations))
+            .order_by(User.name, User.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items=people, page=page, per_page=per_page, total=total), active_counts([p.id for p in people])
+
+
+def reviewer_profile(reviewer_id: int) -> User | None:
+    """A reviewer with affiliations (and their organisations) loaded."""
+    return db.session.scalar(
+        select(User)
+        .where(User.id == reviewer_id, User.role == Role.REVIEWER)
+        .options(selectinload(User.affiliations).joinedload(Affiliation.organization))
+    )
+
+
+def organizations_for_choice():
+    from certification.organizations.models import Organization
+
+    return db.session.execute(
+        select(Organization.id, Organization.name, Organization.country).order_by(Organization.name)
+    ).all()

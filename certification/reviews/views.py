@@ -1,51 +1,107 @@
-"""Reviewers: assignments, the scoring screen; facilitators: assigning and moderating."""
+"""Reviewers: assignments, the scoring screen; facilitators: assigning, comparing, moderating; the MFI's result."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from certification.accounts.models import Role
 from certification.applications import queries as application_queries
 from certification.applications.forms import NA
-from certification.applications.policies import is_staff
+from certification.applications.policies import is_member, is_staff
 from certification.errors import NotFound
 from certification.evidence.services import evidence_of
 from certification.extensions import db
 from certification.reviews import queries, services
-from certification.reviews.forms import AcceptForm, AssignForm, DeclineForm, ModerationForm, ScoreForm
+from certification.reviews.forms import (
+    AcceptForm,
+    AssignForm,
+    DeclineForm,
+    DueDateForm,
+    ModerationForm,
+    ScoreForm,
+    WithdrawForm,
+)
 from certification.reviews.models import Assignment, AssignmentStatus
+from certification.reviews.policies import ASSIGNABLE_STATES, may_see_result
+from certification.seals.models import Standard
 from certification.seals.queries import standard_tree
 from certification.types import utcnow
-from certification.ui import run
+from certification.ui import page_arg, run
 
 bp = Blueprint("reviews", __name__)
+PER_PAGE = 25
+
+
+@bp.app_template_filter("rule")
+def rule_text(rule) -> str:
+    """A §5 rule (Unmet) in the reader's language, its word parameters (e.g. the affiliation kind) too."""
+    params = {k: _(v) if isinstance(v, str) else v for k, v in rule.params.items()}
+    return _(rule.message) % params if params else _(rule.message)
 
 
 @bp.get("/assignments")
 @login_required
 def my_assignments():
-    query = select(Assignment).options(joinedload(Assignment.application))
+    """A reviewer's own assignments; facilitators see every assignment. Paginated, three queries."""
+    where = []
     if current_user.role == Role.REVIEWER:
-        query = query.where(Assignment.reviewer_id == current_user.id)
+        where.append(Assignment.reviewer_id == current_user.id)
     elif not is_staff(current_user):
         abort(403)
-    query = query.options(joinedload(Assignment.reviewer)).order_by(Assignment.id.desc()).limit(200)
-    assignments = list(db.session.scalars(query))
-    return render_template("reviews/assignments.html", assignments=assignments, today=utcnow().date(),
+    page = page_arg()
+    total = db.session.scalar(select(func.count(Assignment.id)).where(*where))
+    assignments = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(*where)
+            .options(joinedload(Assignment.application), joinedload(Assignment.reviewer))
+            .order_by(Assignment.id.desc())
+            .limit(PER_PAGE)
+            .offset((page - 1) * PER_PAGE)
+        )
+    )
+    pager = application_queries.Page(items=assignments, page=page, per_page=PER_PAGE, total=total)
+    return render_template("reviews/assignments.html", assignments=assignments, page=pager, today=utcnow().date(),
                            statuses=AssignmentStatus, accept_form=AcceptForm(), decline_form=DeclineForm())  # fmt: skip
+
+
+def _staff_application(application_id: int):
+    """The application for a facilitator's page: 404 to anyone else who cannot see it, 403 to those who can."""
+    try:
+        application = application_queries.load_for_page(current_user, application_id)
+    except NotFound:
+        abort(404)
+    if not is_staff(current_user):
+        abort(403)
+    return application
+
+
+@bp.get("/applications/<int:application_id>/reviewers")
+@login_required
+def reviewers_page(application_id: int):
+    """Suggestions ranked per §5, the assignments with their lifecycle, withdraw and replace."""
+    application = _staff_application(application_id)
+    today = utcnow().date()
+    return render_template(
+        "reviews/reviewers.html", application=application, today=today,
+        suggestions=queries.suggestions(application, today),
+        assignments=queries.assignments_with_reviewers(application.id),
+        assignable=application.state in ASSIGNABLE_STATES, form=AssignForm(), withdraw_form=WithdrawForm(),
+        due_form=DueDateForm(),
+    )  # fmt: skip
 
 
 @bp.post("/applications/<int:application_id>/assignments")
 @login_required
 def assign(application_id: int):
     form = AssignForm()
-    back = url_for("applications.detail", application_id=application_id) + "#reviewers"
+    back = url_for("reviews.reviewers_page", application_id=application_id)
     if not form.validate_on_submit():
-        flash(_("Choose a reviewer."), "error")
+        flash(_("Choose a reviewer and a valid due date."), "error")
         return redirect(back, code=303)
     return run(lambda: services.assign_reviewer(current_user, application_id, form.reviewer_id.data, form.due_on.data),
                success=_("Reviewer invited."), back=back, then=lambda _a: back)  # fmt: skip
@@ -54,7 +110,25 @@ def assign(application_id: int):
 @bp.post("/assignments/<int:assignment_id>/withdraw")
 @login_required
 def withdraw(assignment_id: int):
-    return run(lambda: services.withdraw_assignment(current_user, assignment_id), success=_("Assignment withdrawn."))
+    form = WithdrawForm()
+    if not form.validate_on_submit():
+        flash(_("Check the replacement and the due date."), "error")
+        return redirect(request.referrer or url_for("reviews.my_assignments"), code=303)
+    replacement = form.replacement_id.data or None
+    done = _("Assignment withdrawn and replaced.") if replacement else _("Assignment withdrawn.")
+    return run(lambda: services.withdraw_assignment(current_user, assignment_id, form.reason.data or "",
+                                                    replacement, form.due_on.data), success=done)  # fmt: skip
+
+
+@bp.post("/assignments/<int:assignment_id>/due-date")
+@login_required
+def change_due_date(assignment_id: int):
+    form = DueDateForm()
+    if not form.validate_on_submit():
+        flash(_("Give the due date as YYYY-MM-DD."), "error")
+        return redirect(request.referrer or url_for("reviews.my_assignments"), code=303)
+    return run(lambda: services.change_due_date(current_user, assignment_id, form.due_on.data),
+               success=_("Due date changed."))  # fmt: skip
 
 
 @bp.post("/assignments/<int:assignment_id>/accept")
@@ -87,6 +161,7 @@ def _own(assignment_id: int) -> Assignment:
 @bp.get("/assignments/<int:assignment_id>")
 @login_required
 def score_page(assignment_id: int):
+    """The phone-friendly scoring screen: one card per indicator with rubric, self-rating, evidence, comment."""
     assignment = _own(assignment_id)
     try:
         application = application_queries.load_for_page(current_user, assignment.application_id)
@@ -98,20 +173,25 @@ def score_page(assignment_id: int):
     for item in evidence_of(application.id):
         for indicator in item.indicators:
             evidence_by_indicator.setdefault(indicator.id, []).append(item)
-    total = sum(len(d.indicators) for d in tree.dimensions)
+    indicators = [i for d in tree.dimensions for i in d.indicators]
+    missing = [i for i in indicators if i.id not in scores]
+    editable = assignment.status == AssignmentStatus.ACCEPTED and application.state.value == "under_review"
     return render_template(
         "reviews/score.html", assignment=assignment, application=application, tree=tree, scores=scores,
         assessed=application_queries.self_assessments(application.id), evidence_by_indicator=evidence_by_indicator,
-        total=total, done=len(scores), form=ScoreForm(), NA=NA,
-        editable=assignment.status == AssignmentStatus.ACCEPTED,
+        total=len(indicators), done=len(indicators) - len(missing), missing=missing, form=ScoreForm(), NA=NA,
+        editable=editable, next_code={a.code: b.code for a, b in zip(indicators, indicators[1:], strict=False)},
+        today=utcnow().date(),
     )  # fmt: skip
 
 
 @bp.post("/assignments/<int:assignment_id>/scores/<code>")
 @login_required
 def save_score(assignment_id: int, code: str):
+    """Save one indicator (save as you go) and move on to the next one."""
     form = ScoreForm()
-    back = url_for("reviews.score_page", assignment_id=assignment_id) + f"#ind-{code}"
+    page = url_for("reviews.score_page", assignment_id=assignment_id)
+    back = f"{page}#ind-{code}"
     form.score.choices = None  # choices are checked by the service against the indicator's scale
     form.score.validate_choice = False
     if not form.validate_on_submit():
@@ -124,8 +204,11 @@ def save_score(assignment_id: int, code: str):
         flash(_("Choose a score."), "error")
         return redirect(back, code=303)
     score = None if raw == NA else int(raw)
-    return run(lambda: services.save_score(current_user, assignment_id, code, score, form.comment.data),
-               success=_("Saved %(code)s.", code=code), back=back, then=lambda _r: back)  # fmt: skip
+    cited = request.form.getlist("evidence_ids")
+    following = request.form.get("next", "")
+    forward = f"{page}#ind-{following}" if following.replace("-", "").replace(".", "").isalnum() else back
+    return run(lambda: services.save_score(current_user, assignment_id, code, score, form.comment.data, cited),
+               success=_("Saved %(code)s.", code=code), back=back, then=lambda _r: forward)  # fmt: skip
 
 
 @bp.post("/assignments/<int:assignment_id>/submit")
@@ -136,14 +219,55 @@ def submit(assignment_id: int):
                then=lambda _a: url_for("reviews.my_assignments"))  # fmt: skip
 
 
+@bp.get("/applications/<int:application_id>/reviews")
+@login_required
+def compare(application_id: int):
+    """Every reviewer's score and comment per indicator beside the self-assessment; disagreements highlighted."""
+    application = _staff_application(application_id)
+    return render_template(
+        "reviews/compare.html", application=application, tree=standard_tree(application.standard_id),
+        comparison=queries.comparison(application), form=ModerationForm(),
+        may_moderate=current_user.id not in queries.involved_reviewer_ids(application.id)
+        and application.state.value in ("under_review", "piloted"),
+    )  # fmt: skip
+
+
 @bp.post("/applications/<int:application_id>/moderation/<code>")
 @login_required
 def moderate(application_id: int, code: str):
     form = ModerationForm()
-    back = url_for("applications.detail", application_id=application_id) + "#score"
+    back = url_for("reviews.compare", application_id=application_id) + f"#ind-{code}"
     if not form.validate_on_submit():
         flash(_("Give a score and a justification."), "error")
         return redirect(back, code=303)
     return run(lambda: services.moderate(current_user, application_id, code, float(form.score.data),
                                          form.justification.data),
                success=_("Moderated %(code)s.", code=code), back=back, then=lambda _m: back)  # fmt: skip
+
+
+@bp.get("/applications/<int:application_id>/result")
+@login_required
+def result(application_id: int):
+    """The MFI's result after the decision: score by dimension, self vs consensus per indicator, anonymous
+    comments."""
+    try:
+        application = application_queries.load_for_page(current_user, application_id)
+    except NotFound:
+        abort(404)
+    if not may_see_result(current_user, application):
+        abort(403, description=_("The result is shown once a decision has been taken."))
+    snapshot = queries.latest_snapshot(application.id)
+    return render_template(
+        "applications/result.html", application=application, tree=standard_tree(application.standard_id),
+        snapshot=snapshot, assessed=application_queries.self_assessments(application.id),
+        comments=queries.anonymous_comments(application.id), member=is_member(current_user, application),
+    )  # fmt: skip
+
+
+@bp.get("/standards/<int:standard_id>/agreement")
+@login_required
+def standard_agreement(standard_id: int):
+    """Agreement statistics of every reviewed application of one standard version (facilitators)."""
+    if not is_staff(current_user) or db.session.get(Standard, standard_id) is None:
+        abort(404)
+    return render_template("reviews/agreement.html", reports=[queries.agreement_report(standard_id)], round=None)

@@ -22,9 +22,13 @@ from certification.seals.models import (
 )
 from standards.scoring import IndicatorRule, ScoringRules
 
+MAX_ID = 2**31 - 1  # an id beyond the database's INTEGER is simply not there
+
 
 def standard_tree(standard_id: int) -> Standard | None:
     """A standard with its dimensions and indicators loaded (three queries, whatever the size)."""
+    if not 0 < standard_id <= MAX_ID:
+        return None
     return db.session.scalar(
         select(Standard)
         .where(Standard.id == standard_id)
@@ -96,6 +100,8 @@ def visible_standards(user) -> list[Standard]:
 
 def get_visible(user, standard_id: int, *, for_update: bool = False) -> Standard:
     """The standard if `user` may see it; NotFound otherwise (the same answer as a missing one)."""
+    if not 0 < standard_id <= MAX_ID:
+        raise NotFound("standard")
     query = select(Standard).where(Standard.id == standard_id, Standard.status.in_(policies.visible_statuses(user)))
     if for_update:
         query = query.with_for_update()
@@ -181,9 +187,7 @@ def versions_of(code: str, statuses) -> list[Standard]:
     """Every version of one seal among `statuses`, oldest first."""
     return list(
         db.session.scalars(
-            select(Standard)
-            .where(Standard.code == code, Standard.status.in_(statuses))
-            .order_by(Standard.id)
+            select(Standard).where(Standard.code == code, Standard.status.in_(statuses)).order_by(Standard.id)
         )
     )
 
@@ -223,7 +227,8 @@ class VersionDiff:
 
 def _indicator_changes(left: Indicator, right: Indicator, left_dim: Dimension, right_dim: Dimension) -> list[str]:
     changes = []
-    if any(getattr(left, name) != getattr(right, name) for name in TEXT_FIELDS) or left.descriptors != right.descriptors:
+    texts_differ = any(getattr(left, name) != getattr(right, name) for name in TEXT_FIELDS)
+    if texts_differ or left.descriptors != right.descriptors:
         changes.append("reworded")
     if left.weight != right.weight:
         changes.append("reweighted")

@@ -180,10 +180,8 @@ def change_status(user, standard_id: int, status: str, reason: str) -> Standard:
     if standard.status == StandardStatus.CONSULTATION:
         open_count = queries.comment_counts(standard.id).get(CommentStatus.OPEN.value, 0)
         if open_count:
-            raise GuardFailed(
-                "change_status",
-                [Unmet("open_comments", N_("Resolve the %(n)d open consultation comment(s) first."), {"n": open_count})],
-            )
+            message = N_("Resolve the %(n)d open consultation comment(s) first.")
+            raise GuardFailed("change_status", [Unmet("open_comments", message, {"n": open_count})])
     db.session.add(StandardHistory(standard_id=standard.id, from_status=standard.status, to_status=target,
                                    actor_id=user.id, reason=reason))  # fmt: skip
     standard.status = target
@@ -240,7 +238,9 @@ def resolve_comment(user, comment_id: int, resolution: str, response: str) -> In
     """A facilitator or admin answers a comment and marks it accepted, rejected or answered (a resolved
     comment may be re-resolved while the consultation lasts). Raises NotFound, Forbidden, NotEditable
     or ValidationFailed."""
-    comment = db.session.scalar(select(IndicatorComment).where(IndicatorComment.id == comment_id).with_for_update())
+    comment = None
+    if 0 < comment_id <= queries.MAX_ID:
+        comment = db.session.scalar(select(IndicatorComment).where(IndicatorComment.id == comment_id).with_for_update())
     if comment is None:
         raise NotFound("comment")
     standard = queries.get_visible(user, comment.standard_id)
@@ -279,6 +279,15 @@ class CalibrationProposal:
     levels: dict[str, float]  # level code → minimum, in the standard's order
     dimensions: dict[str, float]  # dimension code → weight
     indicators: dict[str, float]  # indicator code → weight
+
+    def as_form(self) -> dict[str, str]:
+        """The proposal as calibration form fields (the preview page carries it to the save)."""
+        fields = {"pass": self.pass_threshold, "dimension_minimum": self.dimension_minimum,
+                  "essential_minimum": self.essential_minimum}  # fmt: skip
+        fields.update({f"level-{code}": value for code, value in self.levels.items()})
+        fields.update({f"dimension-{code}": value for code, value in self.dimensions.items()})
+        fields.update({f"indicator-{code}": value for code, value in self.indicators.items()})
+        return {key: repr(float(value)) for key, value in fields.items()}
 
 
 def current_proposal(tree: Standard) -> CalibrationProposal:
@@ -432,6 +441,7 @@ def preview_calibration(user, standard_id: int, proposal: CalibrationProposal) -
     and moderations). Changes nothing."""
     _calibratable(user, standard_id)
     tree = queries.standard_tree(standard_id)
+    proposal = parse_calibration(tree, proposal.as_form())
     current_rules, proposed_rules = queries.scoring_rules(tree), rules_with(tree, proposal)
     from certification.reviews.queries import score_inputs
 
@@ -469,6 +479,7 @@ def calibrate(user, standard_id: int, proposal: CalibrationProposal, reason: str
     tree = queries.standard_tree(standard.id)
     if token != rules_token(tree):
         raise ConcurrentUpdate(N_("The weights or thresholds changed since your preview; preview again."))
+    proposal = parse_calibration(tree, proposal.as_form())  # the same checks, whoever built the proposal
     changes = proposal_changes(tree, proposal)
     if not changes:
         raise ValidationFailed({"calibration": [N_("Nothing changed: adjust a weight or a threshold.")]})

@@ -1,8 +1,8 @@
 """initial schema
 
 Revision ID: b3d01cbe7194
-Revises: 
-Create Date: 2026-11-21 23:30:16.304369
+Revises:
+Create Date: 2026-11-21 23:48:23.222954
 
 Reviewed by hand:
 - enums are VARCHAR(32) with a named CHECK constraint (ck_<table>_<enum name>) on SQLite and PostgreSQL
@@ -43,12 +43,15 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('claimed_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('failed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('last_error', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox'))
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_done_at'), ['done_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_sent_at'), ['sent_at'], unique=False)
 
     op.create_table('standards',
@@ -150,6 +153,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_affiliations_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_affiliations_user_id'), ['user_id'], unique=False)
 
+    op.create_table('declared_conflicts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reviewer_id', sa.Integer(), nullable=False),
+    sa.Column('organization_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('declared_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['organization_id'], ['organizations.id'], name=op.f('fk_declared_conflicts_organization_id_organizations')),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['users.id'], name=op.f('fk_declared_conflicts_reviewer_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_declared_conflicts')),
+    sa.UniqueConstraint('reviewer_id', 'organization_id', name='uq_declared_conflicts_reviewer_organization')
+    )
+    with op.batch_alter_table('declared_conflicts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_declared_conflicts_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_declared_conflicts_reviewer_id'), ['reviewer_id'], unique=False)
+
     op.create_table('indicators',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('standard_id', sa.Integer(), nullable=False),
@@ -177,6 +195,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_indicators_dimension_id'), ['dimension_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_indicators_standard_id'), ['standard_id'], unique=False)
 
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('link', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('read_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notifications_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index('ix_notifications_user_unread', ['user_id', 'read_at'], unique=False)
+
     op.create_table('pilot_rounds',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -193,6 +225,50 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_pilot_rounds_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_pilot_rounds'))
     )
+    op.create_table('rescore_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='rescorestatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('report', sa.JSON(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_rescore_jobs_requested_by_id_users')),
+    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_rescore_jobs_standard_id_standards')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rescore_jobs'))
+    )
+    with op.batch_alter_table('rescore_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rescore_jobs_standard_id'), ['standard_id'], unique=False)
+
+    op.create_table('sent_reminders',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('subject', sa.String(length=60), nullable=False),
+    sa.Column('period', sa.String(length=60), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['recipient_id'], ['users.id'], name=op.f('fk_sent_reminders_recipient_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sent_reminders')),
+    sa.UniqueConstraint('recipient_id', 'kind', 'subject', 'period', name='uq_sent_reminders_key')
+    )
+    op.create_table('standard_history',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('from_status', sa.Enum('draft', 'consultation', 'pilot', 'published', 'retired', name='from_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('to_status', sa.Enum('draft', 'consultation', 'pilot', 'published', 'retired', name='to_status', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_standard_history_actor_id_users')),
+    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_standard_history_standard_id_standards')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_standard_history'))
+    )
+    with op.batch_alter_table('standard_history', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_standard_history_standard_id'), ['standard_id'], unique=False)
+
     op.create_table('applications',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('reference', sa.String(length=40), nullable=True),
@@ -221,6 +297,66 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_applications_pilot_round_id'), ['pilot_round_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_standard_id'), ['standard_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_applications_state'), ['state'], unique=False)
+
+    op.create_table('indicator_comments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('indicator_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('proposed_text', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('open', 'accepted', 'rejected', 'answered', name='commentstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('response', sa.Text(), nullable=False),
+    sa.Column('resolved_by_id', sa.Integer(), nullable=True),
+    sa.Column('resolved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], name=op.f('fk_indicator_comments_author_id_users')),
+    sa.ForeignKeyConstraint(['indicator_id'], ['indicators.id'], name=op.f('fk_indicator_comments_indicator_id_indicators')),
+    sa.ForeignKeyConstraint(['resolved_by_id'], ['users.id'], name=op.f('fk_indicator_comments_resolved_by_id_users')),
+    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_indicator_comments_standard_id_standards')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_indicator_comments'))
+    )
+    with op.batch_alter_table('indicator_comments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_indicator_comments_indicator_id'), ['indicator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_indicator_comments_standard_id'), ['standard_id'], unique=False)
+
+    op.create_table('mails',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('notification_id', sa.Integer(), nullable=True),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('body_text', sa.Text(), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'sent', 'failed', name='mailstatus', native_enum=False, create_constraint=True, length=32), nullable=False),
+    sa.Column('suppressed', sa.Boolean(), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_error', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['notification_id'], ['notifications.id'], name=op.f('fk_mails_notification_id_notifications')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_mails_user_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mails'))
+    )
+    with op.batch_alter_table('mails', schema=None) as batch_op:
+        batch_op.create_index('ix_mails_status_id', ['status', 'id'], unique=False)
+
+    op.create_table('standard_calibrations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('standard_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('changes', sa.JSON(), nullable=False),
+    sa.Column('rescore_job_id', sa.Integer(), nullable=True),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_standard_calibrations_actor_id_users')),
+    sa.ForeignKeyConstraint(['rescore_job_id'], ['rescore_jobs.id'], name=op.f('fk_standard_calibrations_rescore_job_id_rescore_jobs')),
+    sa.ForeignKeyConstraint(['standard_id'], ['standards.id'], name=op.f('fk_standard_calibrations_standard_id_standards')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_standard_calibrations'))
+    )
+    with op.batch_alter_table('standard_calibrations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_standard_calibrations_standard_id'), ['standard_id'], unique=False)
 
     # certificates.application_id and applications.previous_certificate_id reference each other; the model
     # marks the first one use_alter. create_table would leave it out on PostgreSQL (which supports ALTER) and
@@ -261,8 +397,12 @@ def upgrade() -> None:
     sa.Column('invited_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('responded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('withdraw_reason', sa.Text(), nullable=False),
+    sa.Column('replaces_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_assignments_application_id_applications')),
     sa.ForeignKeyConstraint(['assigned_by_id'], ['users.id'], name=op.f('fk_assignments_assigned_by_id_users')),
+    sa.ForeignKeyConstraint(['replaces_id'], ['assignments.id'], name=op.f('fk_assignments_replaces_id_assignments')),
     sa.ForeignKeyConstraint(['reviewer_id'], ['users.id'], name=op.f('fk_assignments_reviewer_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments'))
     )
@@ -305,6 +445,22 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('moderations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_moderations_application_id'), ['application_id'], unique=False)
+
+    op.create_table('rescore_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('application_id', sa.Integer(), nullable=False),
+    sa.Column('before', sa.JSON(), nullable=True),
+    sa.Column('after', sa.JSON(), nullable=True),
+    sa.Column('changed', sa.Boolean(), nullable=False),
+    sa.Column('done_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_rescore_items_application_id_applications')),
+    sa.ForeignKeyConstraint(['job_id'], ['rescore_jobs.id'], name=op.f('fk_rescore_items_job_id_rescore_jobs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rescore_items')),
+    sa.UniqueConstraint('job_id', 'application_id', name='uq_rescore_items_job_application')
+    )
+    with op.batch_alter_table('rescore_items', schema=None) as batch_op:
+        batch_op.create_index('ix_rescore_items_job_pending', ['job_id', 'done_at'], unique=False)
 
     op.create_table('score_snapshots',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -386,6 +542,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_score_snapshots_application_id'))
 
     op.drop_table('score_snapshots')
+    with op.batch_alter_table('rescore_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_rescore_items_job_pending')
+
+    op.drop_table('rescore_items')
     with op.batch_alter_table('moderations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_moderations_application_id'))
 
@@ -403,6 +563,19 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_application_history_application_id'))
 
     op.drop_table('application_history')
+    with op.batch_alter_table('standard_calibrations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_standard_calibrations_standard_id'))
+
+    op.drop_table('standard_calibrations')
+    with op.batch_alter_table('mails', schema=None) as batch_op:
+        batch_op.drop_index('ix_mails_status_id')
+
+    op.drop_table('mails')
+    with op.batch_alter_table('indicator_comments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_indicator_comments_standard_id'))
+        batch_op.drop_index(batch_op.f('ix_indicator_comments_indicator_id'))
+
+    op.drop_table('indicator_comments')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_applications_state'))
         batch_op.drop_index(batch_op.f('ix_applications_standard_id'))
@@ -410,12 +583,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_applications_organization_id'))
 
     op.drop_table('applications')
+    with op.batch_alter_table('standard_history', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_standard_history_standard_id'))
+
+    op.drop_table('standard_history')
+    op.drop_table('sent_reminders')
+    with op.batch_alter_table('rescore_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rescore_jobs_standard_id'))
+
+    op.drop_table('rescore_jobs')
     op.drop_table('pilot_rounds')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index('ix_notifications_user_unread')
+
+    op.drop_table('notifications')
     with op.batch_alter_table('indicators', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_indicators_standard_id'))
         batch_op.drop_index(batch_op.f('ix_indicators_dimension_id'))
 
     op.drop_table('indicators')
+    with op.batch_alter_table('declared_conflicts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_declared_conflicts_reviewer_id'))
+        batch_op.drop_index(batch_op.f('ix_declared_conflicts_organization_id'))
+
+    op.drop_table('declared_conflicts')
     with op.batch_alter_table('affiliations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_affiliations_user_id'))
         batch_op.drop_index(batch_op.f('ix_affiliations_organization_id'))
@@ -438,6 +629,7 @@ def downgrade() -> None:
     op.drop_table('standards')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outbox_sent_at'))
+        batch_op.drop_index(batch_op.f('ix_outbox_done_at'))
 
     op.drop_table('outbox')
     with op.batch_alter_table('organizations', schema=None) as batch_op:

@@ -8,6 +8,7 @@ catalog at certification/translations/es must translate every string the code an
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -50,7 +51,8 @@ def _in_source_dirs(dirpath: str) -> bool:
     return default_directory_filter(dirpath) and (not relative.parts or relative.parts[0] in SOURCE_DIRS)
 
 
-def extracted_messages() -> list[tuple[str, int, str]]:
+@functools.cache
+def extracted_messages() -> tuple[tuple[str, int, str], ...]:
     """What `pybabel extract -F babel.cfg` finds now: (file, line, msgid) for each marked literal."""
     with (ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f, "babel.cfg")
@@ -61,7 +63,7 @@ def extracted_messages() -> list[tuple[str, int, str]]:
         for msgid in message if isinstance(message, tuple) else (message,):
             if msgid:
                 found.append((filename, lineno, msgid))
-    return found
+    return tuple(found)
 
 
 # --- the catalog itself -------------------------------------------------------------------------------
@@ -105,6 +107,27 @@ def test_every_marked_string_has_a_translation(msgids):
     )
 
 
+class _AnyValue(dict):
+    def __missing__(self, key):
+        return 1
+
+
+def test_template_strings_survive_jinja_formatting(catalog):
+    """Jinja's newstyle gettext always applies `% variables`, so a lone % in a template msgid (or in its
+    msgstr) breaks the page: write it %%."""
+    broken = []
+    for filename, lineno, msgid in extracted_messages():
+        if not filename.startswith("templates/"):
+            continue
+        message = catalog.get(msgid)
+        for text in (msgid, message.string if message else ""):
+            try:
+                text % _AnyValue()
+            except (ValueError, TypeError) as exc:
+                broken.append(f"{filename}:{lineno}: {text!r} ({exc})")
+    assert not broken, "\n".join(broken)
+
+
 def test_babel_cfg_maps_the_python_sources_and_the_templates():
     with (ROOT / "babel.cfg").open() as f:
         method_map, _options = parse_mapping_cfg(f, "babel.cfg")
@@ -116,12 +139,15 @@ def test_babel_cfg_maps_the_python_sources_and_the_templates():
 def _enum_values() -> dict[str, list[str]]:
     from certification.accounts.models import AffiliationKind, Role
     from certification.certificates.models import CertificateStatus
+    from certification.notifications.models import MailStatus
     from certification.pilots.models import RoundStatus
+    from certification.rescoring.models import RescoreStatus
     from certification.reviews.models import AssignmentStatus
-    from certification.seals.models import Area, StandardStatus
+    from certification.seals.models import Area, CommentStatus, StandardStatus
     from workflows.application import EVENTS, State
 
-    enums = (State, AssignmentStatus, CertificateStatus, RoundStatus, Area, StandardStatus, Role, AffiliationKind)
+    enums = (State, AssignmentStatus, CertificateStatus, RoundStatus, Area, StandardStatus, CommentStatus, Role,
+             AffiliationKind, MailStatus, RescoreStatus)  # fmt: skip
     values = {e.__name__: [member.value for member in e] for e in enums}
     values["EVENTS"] = [*EVENTS, "create"]  # "create" is the first history entry of every application
     values["EVENTS labels"] = [spec.label for spec in EVENTS.values()]

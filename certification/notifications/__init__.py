@@ -1,0 +1,1 @@
+"""In-app notifications with an unread count, and notification e-mail through an outbox of mails."""

@@ -1,0 +1,184 @@
+"""Two people acting on the same row at the same time: exactly one wins (design.md §3, §7).
+
+Each thread has its own application context, hence its own session and connection. A rendezvous holds the
+first thread once it has loaded the row until the second one has either loaded it too (SQLite: no row locks,
+the version check decides) or is blocked on the row lock the first one holds (PostgreSQL), so the two
+transactions really overlap, without sleeping.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
+
+from certification.accounts.models import User
+from certification.applications.models import Application, HistoryEntry
+from certification.certificates.models import Certificate
+from certification.errors import CapacityFull, ConcurrentUpdate, DomainError, InvalidTransition
+from certification.extensions import db
+from tests import factories as f
+
+TIMEOUT = 15
+
+
+@pytest.fixture(autouse=True)
+def _session(app, monkeypatch):
+    f.fast_password_hashing(monkeypatch)
+    yield
+    f.release_session()
+
+
+def blocked_on_a_lock() -> int:
+    if db.engine.dialect.name != "postgresql":
+        return 0
+    with db.engine.connect() as conn:
+        return conn.scalar(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+
+
+class Rendezvous:
+    """Holds the first caller until the other thread arrives too, is blocked on a lock, or has finished."""
+
+    def __init__(self):
+        self.arrived = 0
+        self.finished = 0
+        self.condition = threading.Condition()
+
+    def _ready(self) -> bool:
+        return self.arrived >= 2 or self.finished >= 1
+
+    def meet(self) -> None:
+        with self.condition:
+            self.arrived += 1
+            self.condition.notify_all()
+        deadline = time.monotonic() + TIMEOUT
+        while time.monotonic() < deadline:
+            with self.condition:
+                if self._ready():
+                    return
+                self.condition.wait(0.01)
+            if blocked_on_a_lock():
+                return
+        raise AssertionError("the other transaction never overlapped this one")
+
+    def done(self) -> None:
+        with self.condition:
+            self.finished += 1
+            self.condition.notify_all()
+
+
+def hold_at(monkeypatch, module: str, name: str, rendezvous: Rendezvous) -> None:
+    """Make `module.name` wait at the rendezvous first: called after the row was loaded (with its lock)."""
+    real = getattr(__import__(module, fromlist=[name]), name)
+
+    def held(*args, **kwargs):
+        rendezvous.meet()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(f"{module}.{name}", held)
+
+
+def race(app, rendezvous: Rendezvous, actions) -> list:
+    """Run each action (given its own session's copy of nothing: it loads what it needs) in its own thread."""
+    outcomes: list = [None] * len(actions)
+
+    def run(index, action):
+        with app.app_context():
+            try:
+                outcomes[index] = action()
+            except BaseException as exc:  # noqa: BLE001 - the outcome is what the test checks
+                outcomes[index] = exc
+            finally:
+                db.session.rollback()
+                rendezvous.done()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(TIMEOUT * 2)
+        assert not thread.is_alive(), "a thread is stuck"
+    return outcomes
+
+
+def fire_as(user_id: int, application_id: int, event: str, reason: str = ""):
+    from certification.applications.services import fire_event
+
+    def action():
+        return fire_event(db.session.get(User, user_id), application_id, event, reason).state.value
+
+    return action
+
+
+@pytest.mark.parametrize("event", ["start_review", "certify"])
+def test_two_facilitators_firing_the_same_event_at_once_one_wins_and_one_history_row_is_written(
+    app, monkeypatch, event
+):
+    walk = f.Walk().submit().assign() if event == "start_review" else f.Walk().pilot()
+    people = (walk.facilitator.id, f.user("facilitator").id)
+    f.release_session()
+    rendezvous = Rendezvous()
+    hold_at(monkeypatch, "certification.applications.queries", "facts_for", rendezvous)
+    outcomes = race(app, rendezvous, [fire_as(person, walk.id, event) for person in people])
+    winners = [o for o in outcomes if isinstance(o, str)]
+    losers = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    assert isinstance(losers[0], InvalidTransition | ConcurrentUpdate), repr(losers[0])
+    rows = db.session.scalar(
+        select(func.count(HistoryEntry.id)).where(HistoryEntry.application_id == walk.id, HistoryEntry.event == event)
+    )
+    assert rows == 1
+    expected = "under_review" if event == "start_review" else "certified"
+    assert db.session.get(Application, walk.id).state.value == winners[0] == expected
+    certificates = db.session.scalar(select(func.count(Certificate.id)).where(Certificate.application_id == walk.id))
+    assert certificates == (1 if event == "certify" else 0)
+
+
+def test_the_applicant_withdrawing_while_the_facilitator_starts_review_leaves_a_serial_history(app, monkeypatch):
+    walk = f.Walk().submit().assign()
+    facilitator_id, applicant_id = walk.facilitator.id, walk.applicant.id
+    f.release_session()
+    rendezvous = Rendezvous()
+    hold_at(monkeypatch, "certification.applications.queries", "facts_for", rendezvous)
+    outcomes = race(app, rendezvous, [fire_as(facilitator_id, walk.id, "start_review"),
+                                      fire_as(applicant_id, walk.id, "withdraw", "Cambio de gerencia.")])  # fmt: skip
+    succeeded = [o for o in outcomes if isinstance(o, str)]
+    assert succeeded, outcomes
+    assert all(isinstance(o, DomainError) for o in outcomes if not isinstance(o, str)), outcomes
+    history = list(db.session.scalars(select(HistoryEntry).where(HistoryEntry.application_id == walk.id)
+                                      .order_by(HistoryEntry.id)))  # fmt: skip
+    # Whatever the interleaving, the history reads as one event after the other.
+    assert len(history) == 2 + len(succeeded)
+    for previous, entry in zip(history, history[1:], strict=False):
+        assert entry.from_state == previous.to_state
+    assert db.session.get(Application, walk.id).state == history[-1].to_state
+
+
+def test_two_enrolments_for_the_last_seat_of_a_round_one_gets_capacity_full(app, monkeypatch):
+    first = f.Walk()
+    first.open_round(capacity=2)  # one seat taken by `first`, one left
+    second, third = f.Walk(facilitator=first.facilitator), f.Walk(facilitator=first.facilitator)
+    round_id, facilitator_id, ids = first.round_id, first.facilitator.id, (second.id, third.id)
+    f.release_session()
+    rendezvous = Rendezvous()
+    hold_at(monkeypatch, "certification.applications.queries", "get_visible", rendezvous)
+
+    def enrol(application_id):
+        from certification.pilots.services import enrol as enrol_service
+
+        return lambda: enrol_service(db.session.get(User, facilitator_id), round_id, application_id).id
+
+    outcomes = race(app, rendezvous, [enrol(application_id) for application_id in ids])
+    winners = [o for o in outcomes if isinstance(o, int)]
+    losers = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    assert isinstance(losers[0], CapacityFull), repr(losers[0])
+    enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == round_id))
+    assert enrolled == 2
