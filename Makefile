@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 translations: install
-	@if [ -d certification/translations ]; then $(BIN)/pybabel compile -d certification/translations || true; fi
+	$(BIN)/pybabel compile -q -d certification/translations
 
 # With REDIS_URL set, a Celery worker and beat run in the background and stop with the web server;
 # without it, tasks run in process after each commit and no service is needed.
@@ -40,7 +40,7 @@ run: translations
 	fi; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install
+test: translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(PY) -m pytest -W error

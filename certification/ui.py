@@ -25,7 +25,7 @@ def messages_of(exc: DomainError) -> list[str]:
     if isinstance(exc, GuardFailed):
         return [u.render(gettext) for u in exc.unmet]
     if isinstance(exc, InvalidTransition):
-        return [gettext("This action is not possible in the current state (%(state)s).", state=exc.state)]
+        return [gettext("This action is not possible in the current state (%(state)s).", state=gettext(exc.state))]
     if isinstance(exc, ValidationFailed):
         return [f"{gettext(k)}: {gettext(m)}" for k, ms in exc.fields.items() for m in ms]
     rule = getattr(exc, "rule", None)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import secrets
 
 from flask import Flask, g, render_template, request, session
+import flask_babel
 from flask_babel import get_locale
 from flask_login import current_user
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
+from werkzeug.routing import IntegerConverter
 
 from certification import models  # noqa: F401 - every table registered before migrations run
 from certification.extensions import babel, csrf, db, login_manager, migrate
@@ -26,7 +29,16 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or "es"
 
 
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in a URL stops at PostgreSQL's INTEGER: a larger id is a 404 like any missing one, never a
+    database error (SQLite and psycopg refuse to bind it)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True)
     csrf.init_app(app)
@@ -71,6 +83,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
+        # When a request runs inside an outer app context (tests, CLI), `g` outlives it: drop the
+        # per-request caches so the next request sees its own user and language.
+        g.pop("_login_user", None)
+        flask_babel.refresh()
 
     @app.after_request
     def _security_headers(response):
@@ -95,6 +111,14 @@ def init_app(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         db.session.rollback()
         return render_template("error.html", code=exc.code, description=exc.description), exc.code
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _unstorable(exc):
+        # Input the database cannot hold (an integer beyond its range, a NUL character in text): a bad request,
+        # answered by the page's usual 400 (the API's JSON one under /api/v1), never a 500.
+        db.session.rollback()
+        return app.handle_http_exception(BadRequest())
 
     @app.errorhandler(StaleDataError)
     def _stale(exc):

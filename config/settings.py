@@ -55,6 +55,7 @@ class Base:
     OUTBOX_RELAY_GRACE_SECONDS = float(os.environ.get("OUTBOX_RELAY_GRACE_SECONDS", 30))
     OUTBOX_RESEND_AFTER_SECONDS = float(os.environ.get("OUTBOX_RESEND_AFTER_SECONDS", 900))
     RESCORE_CHUNK_SIZE = int(os.environ.get("RESCORE_CHUNK_SIZE", 200))
+    RESCORE_RUNNERS = int(os.environ.get("RESCORE_RUNNERS", 2))
 
     @classmethod
     def as_dict(cls) -> dict:

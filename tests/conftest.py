@@ -78,10 +78,14 @@ def _clean_database(request):
         return
     app = request.getfixturevalue("app")
     yield
+    # End the test's own transaction first: its locks would block the TRUNCATE below on PostgreSQL.
+    db.session.rollback()
     with app.app_context():
         db.session.rollback()
         tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in KEEP]
         if db.engine.dialect.name == "postgresql":
+            # A session a test leaked would make TRUNCATE wait forever: fail loudly instead.
+            db.session.execute(sa.text("SET LOCAL lock_timeout = '20s'"))
             db.session.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
             for table in tables:

@@ -1,8 +1,9 @@
 """Bulk re-scoring of every application of a standard version (pilot calibration, `scores recalculate`).
 
-`start_rescore` writes the job, its work list and an outbox row in one transaction; the worker then runs
+`start_rescore` writes the job, its work list and its outbox rows in one transaction; workers then run
 `run_job`, which re-scores the work list in chunks and commits each chunk with its progress, so a worker
 killed half-way loses at most one chunk, and a re-delivered task continues with what is not done yet.
+On PostgreSQL several workers share a job (RESCORE_RUNNERS): each takes the next chunk nobody holds.
 """
 
 from __future__ import annotations
@@ -46,9 +47,20 @@ def start_rescore(standard_id: int, *, requested_by_id: int | None, reason: str 
         )
     )
     job.total = db.session.scalar(select(func.count()).select_from(RescoreItem).where(RescoreItem.job_id == job.id))
-    enqueue("rescore_standard", job_id=job.id)
+    for _ in range(_runners()):
+        enqueue("rescore_standard", job_id=job.id)
     commit()
     return job
+
+
+def _runners() -> int:
+    """How many workers share one job: on PostgreSQL with a broker, RESCORE_RUNNERS (they split the chunks
+    with SKIP LOCKED); otherwise one (SQLite has no row locks; in process they would run one after another)."""
+    from flask import current_app
+
+    if db.session.get_bind().dialect.name != "postgresql" or current_app.extensions["celery"].conf.task_always_eager:
+        return 1
+    return max(1, int(current_app.config.get("RESCORE_RUNNERS", 2)))
 
 
 def _outcome(overall, level, eligible) -> dict:

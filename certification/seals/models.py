@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from certification.errors import NotEditable
 from certification.extensions import db
 from certification.types import UTCDateTime, enum_column, utcnow
+from workflows.messages import N_
 
 
 class StandardStatus(enum.StrEnum):
@@ -211,9 +212,9 @@ def _refuse_edits_of_frozen_versions(session: Session, flush_context, instances)
         if isinstance(obj, Standard):
             changed = [key for key in _changed_columns(obj) if key != "status"]
             if (changed or obj in session.deleted) and _committed_status(session, obj.id) in FROZEN_STATUSES:
-                raise NotEditable("A published version is frozen: any change needs a new version.")
+                raise NotEditable(N_("A published version is frozen: any change needs a new version."))
         elif isinstance(obj, Dimension | Indicator):
             if (obj in session.deleted or _changed_columns(obj)) and _committed_status(
                 session, obj.standard_id
             ) in FROZEN_STATUSES:
-                raise NotEditable("A published version is frozen: any change needs a new version.")
+                raise NotEditable(N_("A published version is frozen: any change needs a new version."))

@@ -209,7 +209,8 @@ def add_comment(user, standard_id: int, indicator_code: str, body: str, proposed
     a rewording. Raises NotFound, NotEditable (not in consultation) or ValidationFailed."""
     if not getattr(user, "is_authenticated", False):
         raise Forbidden(N_("Log in to comment."))
-    standard = queries.get_visible(user, standard_id)
+    # Locked like a status change, so no comment slips in while an admin closes the consultation.
+    standard = queries.get_visible(user, standard_id, for_update=True)
     if policies.is_frozen(standard):
         raise NotEditable(FROZEN_MESSAGE)
     if not policies.may_comment(user, standard):

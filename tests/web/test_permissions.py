@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import pytest
@@ -37,8 +37,8 @@ class Probe:
     # The same route for an id of nothing: the outsider and the unassigned reviewer must get the same answer.
     missing: Callable[[f.World], str] | None = None
     label: str = ""
-    fresh_client: bool = False  # the request changes the client's session (logout)
-    tags: set = field(default_factory=set)
+    fresh_client: bool = False  # the request changes the client's session (logout) or revokes the token
+    api: bool = False  # /api/v1: a bearer token instead of the session, JSON instead of a form
 
 
 def everyone(status: int) -> dict[str, int]:
@@ -79,7 +79,7 @@ MATRIX: list[Probe] = [
     Probe("static", "GET", lambda w: "/static/sello.css", everyone(200)),
     Probe("accounts.login", "GET", lambda w: "/login", everyone(200)),
     Probe("accounts.login", "POST", lambda w: "/login", everyone(401),
-          data=lambda w: {"email": "nadie@example.org", "password": "no es la clave"}),
+          data=lambda w: {"email": w.member.email, "password": "no es la clave"}, label="wrong password"),
     Probe("main.language", "POST", lambda w: "/language", everyone(303), data=lambda w: {"lang": "en"}),
     Probe("certificates.registry", "GET", lambda w: "/registry", everyone(200)),
     Probe("certificates.verify_form", "GET", lambda w: "/verify", everyone(200)),
@@ -129,8 +129,6 @@ MATRIX: list[Probe] = [
           missing=lambda w: f"/evidence/{NOBODY}"),
     Probe("reviews.result", "GET", lambda w: f"/applications/{w.app.id}/result", application_object(403, 403, 200),
           missing=lambda w: f"/applications/{NOBODY}/result"),
-    Probe("reviews.result", "GET", lambda w: f"/applications/{w.cert.id}/result",
-          logged_in(404, facilitator=200, admin=200), label="another organisation's decided application"),
     Probe("reviews.reviewers_page", "GET", lambda w: f"/applications/{w.app.id}/reviewers",
           application_object(403, 403, 200), missing=lambda w: f"/applications/{NOBODY}/reviewers"),
     Probe("reviews.compare", "GET", lambda w: f"/applications/{w.app.id}/reviews", application_object(403, 403, 200),
@@ -219,6 +217,113 @@ MATRIX: list[Probe] = [
 ]  # fmt: skip
 
 
+# --- the JSON API: bearer tokens, 401 without one -----------------------------------------------------------
+
+
+def api_logged_in(status: int, **by_role: int) -> dict[str, int]:
+    return {**dict.fromkeys(ROLES, status), "anonymous": 401, **by_role}
+
+
+def api_staff_only(ok: int, others: int = 404, **by_role: int) -> dict[str, int]:
+    return api_logged_in(others, facilitator=ok, admin=ok, **by_role)
+
+
+def api_application_object(member: int, assigned: int, staff: int, foreign: int = 404) -> dict[str, int]:
+    return api_logged_in(foreign, member=member, assigned=assigned, facilitator=staff, admin=staff)
+
+
+def api_assignment_object(reviewer: int, staff: int) -> dict[str, int]:
+    return api_logged_in(404, assigned=reviewer, facilitator=staff, admin=staff)
+
+
+def api_upload(w):
+    return {"file": (io.BytesIO(f.PDF), "acta.pdf"), "indicators": w.app.essential[0]}
+
+
+API = "/api/v1"
+MATRIX += [
+    Probe("api.openapi_document", "GET", lambda w: f"{API}/openapi.json", everyone(200), api=True),
+    Probe("api.registry", "GET", lambda w: f"{API}/registry", everyone(200), api=True),
+    Probe("api.verify_certificate", "GET", lambda w: f"{API}/certificates/{w.verification_code}", everyone(200),
+          api=True),
+    Probe("api.create_token", "POST", lambda w: f"{API}/auth/tokens", {**everyone(201), "anonymous": 422},
+          api=True, data=lambda w, person=None: {"email": person.email, "password": f.PASSWORD} if person else {},
+          label="own credentials (none: 422)"),
+    Probe("api.revoke_current_token", "DELETE", lambda w: f"{API}/auth/tokens/current", api_logged_in(204),
+          api=True, fresh_client=True),
+    Probe("api.me", "GET", lambda w: f"{API}/me", api_logged_in(200), api=True),
+    Probe("api.create_user", "POST", lambda w: f"{API}/users", api_logged_in(403, admin=409), api=True,
+          data=lambda w: {"email": w.member.email, "name": "Otra", "role": "applicant", "password": f.PASSWORD,
+                          "organization_id": w.org.id}, label="an e-mail that exists"),
+    Probe("api.create_affiliation", "POST", lambda w: f"{API}/users/{w.unassigned.id}/affiliations",
+          api_staff_only(422, others=403), api=True,
+          data=lambda w: {"organization_id": w.org.id, "kind": "board", "since": "2020-01-01",
+                          "until": "2019-01-01"}, label="ends before it starts"),
+    Probe("api.create_organization", "POST", lambda w: f"{API}/organizations", api_staff_only(409, others=403),
+          api=True, data=lambda w: {"name": w.org.name, "country": "PE"}, label="a name that exists"),
+    Probe("api.get_organization", "GET", lambda w: f"{API}/organizations/{w.org.id}",
+          api_logged_in(404, member=200, facilitator=200, admin=200), api=True,
+          missing=lambda w: f"{API}/organizations/{NOBODY}"),
+    Probe("api.list_standards", "GET", lambda w: f"{API}/standards", api_logged_in(200), api=True),
+    Probe("api.get_standard", "GET", lambda w: f"{API}/standards/{w.std.id}", api_logged_in(200), api=True),
+    Probe("api.create_application", "POST", lambda w: f"{API}/applications",
+          api_logged_in(403, member=409, outsider=409), api=True, data=lambda w: {"standard_id": w.std.id}),
+    Probe("api.list_applications", "GET", lambda w: f"{API}/applications", api_logged_in(200), api=True),
+    Probe("api.get_application", "GET", lambda w: f"{API}/applications/{w.app.id}",
+          api_application_object(200, 200, 200), api=True, missing=lambda w: f"{API}/applications/{NOBODY}"),
+    Probe("api.save_self_assessment", "PUT", lambda w: f"{API}/applications/{w.app.id}/self-assessment/{w.code}",
+          api_application_object(409, 403, 403), api=True, data=lambda w: {"rating": 3, "explanation": "Nueva."},
+          missing=lambda w: f"{API}/applications/{NOBODY}/self-assessment/{w.code}"),
+    Probe("api.upload_evidence", "POST", lambda w: f"{API}/applications/{w.app.id}/evidence",
+          api_application_object(409, 403, 403), api=True, data=api_upload,
+          missing=lambda w: f"{API}/applications/{NOBODY}/evidence"),
+    Probe("api.list_evidence", "GET", lambda w: f"{API}/applications/{w.app.id}/evidence",
+          api_application_object(200, 200, 200), api=True, missing=lambda w: f"{API}/applications/{NOBODY}/evidence"),
+    Probe("api.evidence_content", "GET", lambda w: f"{API}/evidence/{w.evidence_id}/content",
+          api_application_object(200, 200, 200), api=True, missing=lambda w: f"{API}/evidence/{NOBODY}/content"),
+    Probe("api.fire_event", "POST", lambda w: f"{API}/applications/{w.sub.id}/events",
+          api_application_object(403, 403, 409), api=True, data=lambda w: {"event": "start_review"},
+          missing=lambda w: f"{API}/applications/{NOBODY}/events", label="start_review"),
+    Probe("api.fire_event", "POST", lambda w: f"{API}/applications/{w.pil.id}/events",
+          api_application_object(403, 403, 409), api=True, data=lambda w: {"event": "certify"},
+          missing=lambda w: f"{API}/applications/{NOBODY}/events", label="certify"),
+    Probe("api.application_history", "GET", lambda w: f"{API}/applications/{w.app.id}/history",
+          api_application_object(200, 200, 200), api=True, missing=lambda w: f"{API}/applications/{NOBODY}/history"),
+    Probe("api.application_score", "GET", lambda w: f"{API}/applications/{w.pil.id}/score",
+          api_application_object(403, 403, 200), api=True, missing=lambda w: f"{API}/applications/{NOBODY}/score"),
+    Probe("api.moderate", "PUT", lambda w: f"{API}/applications/{w.app.id}/moderation/{w.code}",
+          api_application_object(403, 403, 422), api=True, data=lambda w: {"score": 99, "justification": "x"},
+          missing=lambda w: f"{API}/applications/{NOBODY}/moderation/{w.code}"),
+    Probe("api.assign_reviewer", "POST", lambda w: f"{API}/applications/{w.app.id}/assignments",
+          api_application_object(403, 403, 422), api=True, data=lambda w: {"reviewer_id": w.member.id},
+          missing=lambda w: f"{API}/applications/{NOBODY}/assignments"),
+    Probe("api.list_assignments", "GET", lambda w: f"{API}/assignments",
+          api_logged_in(403, assigned=200, unassigned=200, facilitator=200, admin=200), api=True),
+    Probe("api.accept_assignment", "POST", lambda w: f"{API}/assignments/{w.assignment_id}/accept",
+          api_assignment_object(409, 403), api=True, data=lambda w: {"no_conflict": True},
+          missing=lambda w: f"{API}/assignments/{NOBODY}/accept"),
+    Probe("api.decline_assignment", "POST", lambda w: f"{API}/assignments/{w.assignment_id}/decline",
+          api_assignment_object(409, 403), api=True, data=lambda w: {"reason": "Sin tiempo."},
+          missing=lambda w: f"{API}/assignments/{NOBODY}/decline"),
+    Probe("api.save_score", "PUT", lambda w: f"{API}/assignments/{w.assignment_id}/scores/{w.code}",
+          api_assignment_object(422, 403), api=True, data=lambda w: {"score": 9, "comment": "Fuera de escala."},
+          missing=lambda w: f"{API}/assignments/{NOBODY}/scores/{w.code}"),
+    Probe("api.submit_review", "POST", lambda w: f"{API}/assignments/{w.assignment_id}/submit",
+          api_assignment_object(409, 403), api=True, missing=lambda w: f"{API}/assignments/{NOBODY}/submit"),
+    Probe("api.create_pilot_round", "POST", lambda w: f"{API}/pilot-rounds", api_staff_only(422, others=403),
+          api=True, data=lambda w: {"name": "Piloto", "country": "PE", "area": "gender", "opens_on": "2026-02-01",
+                                    "closes_on": "2026-01-01", "capacity": 3}, label="closes before it opens"),
+    Probe("api.get_pilot_round", "GET", lambda w: f"{API}/pilot-rounds/{w.round_id}", api_staff_only(200),
+          api=True, missing=lambda w: f"{API}/pilot-rounds/{NOBODY}"),
+    Probe("api.change_round_status", "POST", lambda w: f"{API}/pilot-rounds/{w.round_id}/status",
+          api_staff_only(409), api=True, data=lambda w: {"status": "closed"}, label="skipping a step"),
+    Probe("api.enrol_application", "POST", lambda w: f"{API}/pilot-rounds/{w.round_id}/applications",
+          api_staff_only(409), api=True, data=lambda w: {"application_id": w.app.id}, label="already enrolled"),
+    Probe("api.auto_assign_round", "POST", lambda w: f"{API}/pilot-rounds/{w.round_id}/auto-assign",
+          api_staff_only(200), api=True, label="nothing to fill"),
+]  # fmt: skip
+
+
 def rules_of(app) -> set[tuple[str, str]]:
     return {
         (rule.endpoint, method)
@@ -242,44 +347,69 @@ def test_every_route_of_the_app_is_in_the_matrix(app):
     assert not stale, f"these routes are gone; remove them from MATRIX: {stale}"
 
 
-def request(client, probe: Probe, world, url: str | None = None):
-    data = probe.data(world) if probe.data else None
+def token_for(person) -> str:
+    from certification.api.services import issue_token
+
+    return issue_token(person.email, f.PASSWORD)[0]
+
+
+class Caller:
+    """One role's way in: its logged-in browser session, and its API token."""
+
+    def __init__(self, app, person):
+        self.app, self.person = app, person
+        self.client = fresh_client(app, person)
+        self.token = token_for(person) if person else None
+
+    def fresh(self) -> Caller:
+        return Caller(self.app, self.person)
+
+
+def request(caller: Caller, probe: Probe, world, url: str | None = None):
     target = url or probe.url(world)
-    if probe.method == "GET":
-        return client.get(target)
-    return client.post(target, data=data, content_type="multipart/form-data" if data else None)
+    if probe.data is None:
+        data = None
+    elif probe.endpoint == "api.create_token":
+        data = probe.data(world, caller.person)
+    else:
+        data = probe.data(world)
+    if probe.api:
+        headers = {"Authorization": f"Bearer {caller.token}"} if caller.token else {}
+        if data is not None and any(isinstance(v, tuple) for v in data.values()):
+            response = caller.client.open(target, method=probe.method, data=data, headers=headers,
+                                          content_type="multipart/form-data")  # fmt: skip
+        else:
+            response = caller.client.open(target, method=probe.method, json=data, headers=headers)
+    elif probe.method == "GET":
+        response = caller.client.get(target)
+    else:
+        response = caller.client.open(target, method=probe.method, data=data,
+                                      content_type="multipart/form-data" if data else None)  # fmt: skip
+    response.close()
+    return response
 
 
-def test_every_role_gets_the_expected_answer_on_every_route(app):
+def test_every_role_gets_the_expected_answer_and_foreign_objects_answer_like_missing_ones(app):
     world = f.World()
-    clients = {role: fresh_client(app, world.people.get(role)) for role in ROLES}
-    wrong = []
+    callers = {role: Caller(app, world.people.get(role)) for role in ROLES}
+    wrong, leaks = [], []
     for probe in MATRIX:
+        where = f"{probe.method} {probe.endpoint} {probe.label}".strip()
         for role in ROLES:
-            client = fresh_client(app, world.people.get(role)) if probe.fresh_client else clients[role]
-            response = request(client, probe, world)
+            caller = callers[role].fresh() if probe.fresh_client else callers[role]
             expected = probe.expect[role]
-            where = f"{probe.method} {probe.endpoint} {probe.label}".strip()
+            if role in ("outsider", "unassigned") and probe.missing and expected in (403, 404):
+                request(caller, probe, world, probe.missing(world))  # takes any message waiting in the session
+                response = request(caller, probe, world)
+                nothing = request(caller, probe, world, probe.missing(world))
+                if (response.status_code, normalised(response)) != (nothing.status_code, normalised(nothing)):
+                    leaks.append(f"{where} as {role}: {response.status_code}, a missing id {nothing.status_code}")
+            else:
+                response = request(caller, probe, world)
             if response.status_code != expected:
                 wrong.append(f"{where} as {role}: {response.status_code}, expected {expected}")
-            elif role == "anonymous" and expected == 302 and "/login" not in response.headers["Location"]:
-                if probe.endpoint != "main.home":
+            elif role == "anonymous" and expected == 302 and probe.endpoint != "main.home":
+                if not response.headers["Location"].startswith("/login"):
                     wrong.append(f"{where} as anonymous: redirected to {response.headers['Location']}")
-    assert not wrong, "\n".join(wrong)
-
-
-def test_a_foreign_object_answers_exactly_like_a_missing_one(app):
-    world = f.World()
-    wrong = []
-    for role in ("outsider", "unassigned"):
-        client = fresh_client(app, world.people[role])
-        for probe in MATRIX:
-            if probe.missing is None or probe.expect[role] not in (403, 404):
-                continue
-            request(client, probe, world, probe.missing(world))  # takes any message waiting in the session
-            foreign = request(client, probe, world)
-            nothing = request(client, probe, world, probe.missing(world))
-            if (foreign.status_code, normalised(foreign)) != (nothing.status_code, normalised(nothing)):
-                wrong.append(f"{probe.method} {probe.endpoint} {probe.label} as {role}: "
-                             f"{foreign.status_code} differs from a missing id's {nothing.status_code}")  # fmt: skip
-    assert not wrong, "\n".join(wrong)
+    assert not wrong, "unexpected answers:\n" + "\n".join(wrong)
+    assert not leaks, "a foreign object answers differently from a missing one:\n" + "\n".join(leaks)

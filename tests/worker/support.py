@@ -13,11 +13,14 @@ import threading
 import time
 from pathlib import Path
 
+import kombu.pools
+
 from config.celery import celery_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+# CI exports REDIS_URL_TEST; on a shared development machine each engineer uses their own DB number.
+REDIS_URL = os.environ.get("REDIS_URL_TEST") or os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 DEADLINE = 60.0
 
 
@@ -46,6 +49,7 @@ def broker(app, url: str):
     finally:
         with contextlib.suppress(Exception):
             celery.pool.force_close_all()
+        kombu.pools.reset()  # the global producer pools would otherwise hand the closed pool to the next app
         app.config["CELERY"] = old_settings
         app.extensions["celery"] = old_celery
         old_celery.set_default()

@@ -61,8 +61,9 @@ def test_the_notification_list_is_paginated_with_a_constant_number_of_queries(ap
 
 def test_only_admins_see_the_mail_outbox_and_may_send_a_failed_mail_again(app):
     admin, facilitator = f.user("admin"), f.user("facilitator")
-    failed = MailMessage(to_address="ana@example.org", locale="es", kind="review_overdue", subject="Revisión vencida",
-                         body_text="…", status=MailStatus.FAILED, attempts=5, last_error="SMTPConnectError: 421")  # fmt: skip
+    failed = MailMessage(to_address="ana@example.org", locale="es", kind="review_overdue",
+                         subject="Revisión vencida", body_text="…", status=MailStatus.FAILED, attempts=5,
+                         last_error="SMTPConnectError: 421")  # fmt: skip
     sent = MailMessage(to_address="bo@example.org", locale="en", kind="review_overdue", subject="Review overdue",
                        body_text="…", status=MailStatus.SENT, attempts=1)  # fmt: skip
     db.session.add_all([failed, sent])

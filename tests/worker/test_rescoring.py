@@ -78,9 +78,8 @@ def test_rescoring_again_with_unchanged_inputs_adds_no_snapshot():
     assert load_job(second.id).report["changed_count"] == 0
 
 
-def test_the_report_lists_the_applications_whose_eligibility_or_level_changed_after_a_calibration(
-    restored_standards,
-):
+@pytest.mark.usefixtures("restored_standards")
+def test_the_report_lists_the_applications_whose_eligibility_or_level_changed_after_a_calibration():
     std = f.standard("gender")
     ids = reviewed_applications(std.id, 25)
     start_rescore(std.id, requested_by_id=None)

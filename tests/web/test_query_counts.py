@@ -1,0 +1,69 @@
+"""List pages issue a fixed number of SQL statements, whatever the number of rows (design.md §11)."""
+
+from __future__ import annotations
+
+import pytest
+
+from certification.extensions import db
+from certification.pilots.services import enrol
+from certification.reviews.services import assign_reviewer
+from tests import factories as f
+from tests.web.helpers import QueryCounter, fresh_client
+
+
+@pytest.fixture(autouse=True)
+def _session(app, monkeypatch):
+    f.fast_password_hashing(monkeypatch)
+    yield
+    f.release_session()
+
+
+class Rows:
+    """Applications (enrolled in one round, each with a registry certificate) and assignments, grown on demand."""
+
+    def __init__(self):
+        self.facilitator = f.user("facilitator")
+        self.reviewed = f.Walk(facilitator=self.facilitator).submit()
+        self.reviewed.open_round(capacity=100)
+        self.round_id = self.reviewed.round_id
+        self.applications = 0
+        self.assignments = 0
+
+    def grow_to(self, n: int) -> None:
+        while self.applications < n:
+            walk = f.Walk(facilitator=self.facilitator)
+            enrol(self.facilitator, self.round_id, walk.id)
+            f.registry_certificate(walk.id)
+            self.applications += 1
+        while self.assignments < n:
+            assign_reviewer(self.facilitator, self.reviewed.id, f.reviewer("gender", capacity=5).id)
+            self.assignments += 1
+
+
+def statements(app, person, url: str) -> int:
+    client = fresh_client(app, person)
+    assert client.get(url).status_code == 200, url  # warm-up: the same work on both sides of the comparison
+    with QueryCounter(db.engine) as counter:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return counter.count
+
+
+def test_list_pages_issue_the_same_number_of_queries_with_3_and_30_rows(app):
+    rows = Rows()
+    member = rows.reviewed.applicant
+    pages = {
+        "applications list": (rows.facilitator, "/applications"),
+        "applications list (applicant)": (member, "/applications"),
+        "dashboard": (rows.facilitator, "/dashboard"),
+        "registry": (None, "/registry"),
+        "assignments list": (rows.facilitator, "/assignments"),
+        "pilot round page": (rows.facilitator, f"/pilot-rounds/{rows.round_id}"),
+    }
+    rows.grow_to(3)
+    few = {name: statements(app, person, url) for name, (person, url) in pages.items()}
+    rows.grow_to(30)
+    many = {name: statements(app, person, url) for name, (person, url) in pages.items()}
+    grown = {name: (few[name], many[name]) for name in pages if few[name] != many[name]}
+    assert not grown, f"queries with 3 rows vs 30 rows: {grown}"
+    assert all(count > 0 for count in few.values())  # the listener really counted
