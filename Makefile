@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(PY)
 install: $(STAMP)
 
 translations: install
-	$(BIN)/pybabel compile -q -d certification/translations
+	$(BIN)/pybabel compile -d certification/translations
 
 # With REDIS_URL set, a Celery worker and beat run in the background and stop with the web server;
 # without it, tasks run in process after each commit and no service is needed.

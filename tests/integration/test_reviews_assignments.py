@@ -223,7 +223,7 @@ def test_auto_assign_refuses_a_stale_preview_a_closed_round_and_non_staff(app):
         auto_assign(facilitator, pilot_round.id, apply=False)
 
 
-def test_affiliation_conflict_rule_boundary_is_strictly_less_than_24_months(app):
+def test_affiliation_conflict_rule_boundary_is_strictly_less_than_24_months():
     class Tie:
         def __init__(self, until):
             self.until = until
@@ -232,4 +232,5 @@ def test_affiliation_conflict_rule_boundary_is_strictly_less_than_24_months(app)
     assert affiliation_conflicts(Tie(None), today)
     assert affiliation_conflicts(Tie(date(2024, 4, 1)), today)
     assert not affiliation_conflicts(Tie(date(2024, 3, 31)), today)
-    assert not affiliation_conflicts(Tie(date(2024, 2, 29)), date(2026, 2, 28))
+    assert not affiliation_conflicts(Tie(date(2026, 2, 28)), date(2028, 2, 29))
+    assert affiliation_conflicts(Tie(date(2026, 3, 1)), date(2028, 2, 29))
