@@ -158,7 +158,17 @@ def recalculate_command(application_id: int | None, standard_id: int | None) -> 
             job = start_rescore(standard_id, requested_by_id=None, reason="flask scores recalculate")
         except NotFound:
             fail(f"No standard with id {standard_id}.")
-        job = run_job(job.id, on_chunk=lambda j: click.echo(f"[{j.done}/{j.total}]"))
+        shown: list[int] = []
+
+        def progress(j) -> None:
+            shown.append(j.done)
+            click.echo(f"[{j.done}/{j.total}]")
+
+        # With a broker the job is queued and runs here (a worker taking it meanwhile shares the chunks);
+        # without one it already ran in process when start_rescore committed.
+        job = run_job(job.id, on_chunk=progress)
+        if not shown or shown[-1] != job.done:
+            click.echo(f"[{job.done}/{job.total}]")
         changed = (job.report or {}).get("changed", [])
         for row in changed:
             before, after = row["before"], row["after"]

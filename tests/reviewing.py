@@ -20,8 +20,9 @@ def submitted_application(std=None, org=None, *, country: str = "PE", rating=lam
     application = create_application(applicant, std.id)
     indicators = f.indicators(std)
     for indicator in indicators:
-        save_self_assessment(applicant, application.id, indicator.code, rating(indicator),
-                             f"Explicación de {indicator.code}.")  # fmt: skip
+        save_self_assessment(
+            applicant, application.id, indicator.code, rating(indicator), f"Explicación de {indicator.code}."
+        )
     essential = [i.code for i in indicators if i.essential]
     upload(applicant, application.id, f.pdf_stream(), "politica.pdf", essential)
     fire_event(applicant, application.id, "submit")
@@ -53,3 +54,46 @@ def assignment_of(reviewer, application_id: int) -> Assignment:
         .where(Assignment.reviewer_id == reviewer.id, Assignment.application_id == application_id)
         .order_by(Assignment.id.desc())
     )
+
+
+def reviewed_application(score_fors, *, area: str = "gender", pilot: bool = False):
+    """An application under review whose reviewers (one per `score_fors` entry) submitted their scores.
+
+    With `pilot=True` it is enrolled in a pilot round in progress and completed (state piloted).
+    Returns (application, applicant, facilitator, reviewers, standard).
+    """
+    from datetime import date
+
+    from certification.pilots import services as pilots
+
+    std = f.standard(area)
+    application, applicant = submitted_application(std)
+    facilitator = f.user("facilitator")
+    pilot_round = None
+    if pilot:
+        pilot_round = pilots.create_round(
+            facilitator,
+            name="Piloto",
+            country="PE",
+            area=area,
+            opens_on=date(2026, 1, 1),
+            closes_on=date(2026, 12, 31),
+            capacity=5,
+        )
+        pilots.change_status(facilitator, pilot_round.id, "open")
+        pilots.enrol(facilitator, pilot_round.id, application.id)
+    people = [f.reviewer(area) for _ in score_fors]
+    assignments = under_review(facilitator, application.id, people)
+    for reviewer, assignment, score_for in zip(people, assignments, score_fors, strict=True):
+        score_all(reviewer, assignment.id, f.indicators(std), score_for)
+    if pilot:
+        pilots.change_status(facilitator, pilot_round.id, "in_progress")
+        fire_event(facilitator, application.id, "complete_pilot")
+    return application, applicant, facilitator, people, std
+
+
+def english(*people) -> None:
+    """Show the UI in English to these users (the default is Spanish), so that tests read the msgids."""
+    for person in people:
+        person.locale = "en"
+    db.session.commit()

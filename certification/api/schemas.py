@@ -61,19 +61,20 @@ class PageQuery(BaseModel):
     per_page: int = Field(25, ge=1, le=MAX_PER_PAGE, description=f"items per page, at most {MAX_PER_PAGE}")
 
 
+# Filters default to None (no filter) without saying so in the document: a query parameter is never null.
 class ApplicationFilters(PageQuery):
-    state: State | SkipJsonSchema[None] = Filter()
-    area: Area | SkipJsonSchema[None] = Filter(description="the seal's area")
+    state: State = Filter()
+    area: Area = Filter(description="the seal's area")
 
 
 class AssignmentFilters(PageQuery):
-    status: AssignmentStatus | SkipJsonSchema[None] = Filter()
-    application_id: Id | SkipJsonSchema[None] = Filter()
+    status: AssignmentStatus = Filter()
+    application_id: Id = Filter()
 
 
 class RegistryFilters(PageQuery):
-    area: Area | SkipJsonSchema[None] = Filter(description="the seal's area")
-    country: CountryCode | SkipJsonSchema[None] = Filter(description="ISO 3166-1 alpha-2")
+    area: Area = Filter(description="the seal's area")
+    country: CountryCode = Filter(description="ISO 3166-1 alpha-2")
 
 
 # --- requests ----------------------------------------------------------------------------------------------

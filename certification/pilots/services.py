@@ -14,10 +14,11 @@ from certification.applications.policies import is_staff
 from certification.errors import (
     CapacityFull,
     ConcurrentUpdate,
+    Duplicate,
     Forbidden,
+    InvalidTransition,
     NotEditable,
     NotFound,
-    StateConflict,
     ValidationFailed,
 )
 from certification.extensions import db
@@ -80,7 +81,9 @@ def change_status(user, round_id: int, status: str) -> PilotRound:
     except ValueError as exc:
         raise ValidationFailed({"status": [N_("Choose open, in_progress or closed.")]}) from exc
     if target not in ROUND_STEPS[pilot_round.status]:
-        raise StateConflict(f"A {pilot_round.status.value} round cannot become {target.value}.")
+        # Like a lifecycle event: the API answers 409 invalid_transition with the steps possible now.
+        steps = [step.value for step in ROUND_STEPS[pilot_round.status]]
+        raise InvalidTransition(pilot_round.status.value, target.value, steps)
     pilot_round.status = target
     try:
         commit()
@@ -97,7 +100,7 @@ def enrol(user, round_id: int, application_id: int) -> Application:
     if pilot_round.status != RoundStatus.OPEN:
         raise NotEditable(N_("Applications enrol only while the round is open."))
     if application.pilot_round_id is not None:
-        raise StateConflict(N_("The application is already enrolled in a pilot round."))
+        raise Duplicate(N_("The application is already enrolled in a pilot round."))
     if application.state not in ENROLLABLE_STATES:
         raise NotEditable(N_("Only an application that is not yet decided can enrol."))
     standard = db.session.get(Standard, application.standard_id)

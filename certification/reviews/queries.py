@@ -264,14 +264,13 @@ class Suggestion:
 def suggestions(application, today: date) -> list[Suggestion]:
     """Every reviewer for `application`: eligible ones first, ranked by load, then country match, then
     language match; ineligible ones after, each with the §5 rule that excludes them. Five queries."""
+    from certification.organizations.models import Organization
     from certification.reviews.policies import (
         conflict_rule,
         language_of_country,
         unavailability_rule,
     )
     from certification.seals.models import Standard
-
-    from certification.organizations.models import Organization
 
     standard = db.session.get(Standard, application.standard_id)
     country = db.session.get(Organization, application.organization_id).country

@@ -140,8 +140,15 @@ def test_only_staff_withdraw_and_a_submitted_review_cannot_be_withdrawn(app):
 
 
 def _round_with(applications, facilitator):
-    pilot_round = pilots.create_round(facilitator, name="Piloto Perú", country="PE", area="gender",
-                                      opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31), capacity=10)  # fmt: skip
+    pilot_round = pilots.create_round(
+        facilitator,
+        name="Piloto Perú",
+        country="PE",
+        area="gender",
+        opens_on=date(2026, 1, 1),
+        closes_on=date(2026, 12, 31),
+        capacity=10,
+    )
     pilots.change_status(facilitator, pilot_round.id, "open")
     for application in applications:
         pilots.enrol(facilitator, pilot_round.id, application.id)
@@ -154,8 +161,13 @@ def _check_hard_constraints(today):
     from certification.applications.models import Application
     from certification.reviews import queries
 
-    live = list(db.session.scalars(select(Assignment).where(Assignment.status.in_(
-        (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)))))  # fmt: skip
+    live = list(
+        db.session.scalars(
+            select(Assignment).where(
+                Assignment.status.in_((AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED))
+            )
+        )
+    )
     pairs = [(a.application_id, a.reviewer_id) for a in live]
     assert len(pairs) == len(set(pairs))
     loads = queries.active_counts()
@@ -195,8 +207,9 @@ def test_auto_assign_previews_without_writing_then_applies_the_same_plan_within_
     assert applied.applied and applied.assigned == preview.assigned
     rows = db.session.scalars(select(Assignment).where(Assignment.id != already.id)).all()
     assert {(a.application_id, a.reviewer_id) for a in rows} == plan_pairs
-    assert all(a.due_on == _today() + timedelta(days=DEFAULT_REVIEW_DAYS) and a.assigned_by_id == facilitator.id
-               for a in rows)  # fmt: skip
+    assert all(
+        a.due_on == _today() + timedelta(days=DEFAULT_REVIEW_DAYS) and a.assigned_by_id == facilitator.id for a in rows
+    )
     _check_hard_constraints(_today())
     again = auto_assign(facilitator, pilot_round.id, apply=True)
     assert again.assigned == [] and _count() == 5, "nothing more to fill: applying twice adds nothing"

@@ -96,8 +96,9 @@ def test_acceptance_checks_the_rules_again_a_recently_ended_affiliation(app):
     application, _ = submitted_application()
     reviewer = f.reviewer("gender")
     assignment = services.assign_reviewer(f.user("facilitator"), application.id, reviewer.id)
-    f.affiliation(reviewer, _organization(application), "funder", since=date(2020, 1, 1),
-                  until=_today() - timedelta(days=200))  # fmt: skip
+    f.affiliation(
+        reviewer, _organization(application), "funder", since=date(2020, 1, 1), until=_today() - timedelta(days=200)
+    )
     with pytest.raises(ConflictOfInterest) as refused:
         services.accept_assignment(reviewer, assignment.id, True)
     assert refused.value.rule.code == "affiliation_recent"
@@ -146,8 +147,15 @@ def test_unavailable_reviewers_are_refused_with_their_rule(app):
     assert refused.value.rule.code == "no_expertise"
 
     inactive = f.reviewer("gender")
-    services.update_reviewer_profile(facilitator, inactive.id, areas=["gender"], countries=["PE"], languages=["es"],
-                                     max_active_assignments=3, active=False)  # fmt: skip
+    services.update_reviewer_profile(
+        facilitator,
+        inactive.id,
+        areas=["gender"],
+        countries=["PE"],
+        languages=["es"],
+        max_active_assignments=3,
+        active=False,
+    )
     with pytest.raises(ReviewerUnavailable) as refused:
         services.assign_reviewer(facilitator, application.id, inactive.id)
     assert refused.value.rule.code == "inactive"
@@ -200,8 +208,9 @@ def test_suggestions_rank_eligible_reviewers_by_load_then_country_then_language_
     facilitator = f.user("facilitator")
     busy_local = f.user("reviewer", areas=["gender"], countries=["PE"], languages=["es"], max_active_assignments=5)
     idle_foreign = f.user("reviewer", areas=["gender"], countries=["BO"], languages=["es"], max_active_assignments=5)
-    idle_local_quechua = f.user("reviewer", areas=["gender"], countries=["PE"], languages=["qu"],
-                                max_active_assignments=5)  # fmt: skip
+    idle_local_quechua = f.user(
+        "reviewer", areas=["gender"], countries=["PE"], languages=["qu"], max_active_assignments=5
+    )
     idle_local = f.user("reviewer", areas=["gender"], countries=["PE"], languages=["es"], max_active_assignments=5)
     conflicted = f.reviewer("gender")
     f.affiliation(conflicted, org, "employee")

@@ -97,8 +97,15 @@ def test_random_reviews_and_moderations_give_the_independent_section_4_figures_a
     self_ratings = {i.code: rng.randint(i.scale_min, i.scale_max) for i in indicators}
     application, _applicant = submitted_application(std, rating=lambda i: self_ratings[i.code])
     facilitator = f.user("facilitator")
-    pilot_round = pilots.create_round(facilitator, name=f"Piloto {seed}", country="PE", area=std.area.value,
-                                      opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31), capacity=3)  # fmt: skip
+    pilot_round = pilots.create_round(
+        facilitator,
+        name=f"Piloto {seed}",
+        country="PE",
+        area=std.area.value,
+        opens_on=date(2026, 1, 1),
+        closes_on=date(2026, 12, 31),
+        capacity=3,
+    )
     pilots.change_status(facilitator, pilot_round.id, "open")
     pilots.enrol(facilitator, pilot_round.id, application.id)
     reviewers = [f.reviewer(std.area.value) for _ in range(max(std.min_reviewers, rng.choice([2, 3])))]

@@ -27,8 +27,15 @@ def _piloted_application():
     std = f.standard("gender")
     application, applicant = submitted_application(std)
     facilitator = f.user("facilitator")
-    pilot_round = pilots.create_round(facilitator, name="Piloto", country="PE", area="gender",
-                                      opens_on=date(2026, 1, 1), closes_on=date(2026, 12, 31), capacity=3)  # fmt: skip
+    pilot_round = pilots.create_round(
+        facilitator,
+        name="Piloto",
+        country="PE",
+        area="gender",
+        opens_on=date(2026, 1, 1),
+        closes_on=date(2026, 12, 31),
+        capacity=3,
+    )
     pilots.change_status(facilitator, pilot_round.id, "open")
     pilots.enrol(facilitator, pilot_round.id, application.id)
     reviewers = [f.reviewer("gender"), f.reviewer("gender")]

@@ -49,8 +49,9 @@ def test_krippendorff_alpha_matches_the_published_examples(data, level, publishe
 
 def test_the_coincidence_matrix_of_the_published_example_has_the_published_margins():
     # Krippendorff (2011) C: n = 40 pairable values (unit 12 has one), margins n_1..n_5 = 9, 13, 10, 5, 3.
-    matrix = coincidences([[v for v in u if v is not None] for u in units_of(KRIPPENDORFF_2011) if
-                           sum(v is not None for v in u) >= 2])  # fmt: skip
+    matrix = coincidences(
+        [[v for v in u if v is not None] for u in units_of(KRIPPENDORFF_2011) if sum(v is not None for v in u) >= 2]
+    )
     margins = {c: sum((n for (a, _b), n in matrix.items() if a == c), Fraction(0)) for c in range(1, 6)}
     assert margins == {1: 9, 2: 13, 3: 10, 4: 5, 5: 3}
 

@@ -180,13 +180,27 @@ def test_auto_assign_is_deterministic_whatever_the_input_order(needs, candidates
 
 
 def _reviewer(i, load=0, capacity=10, countries=("PE",), languages=("es",), conflicts=()):
-    return Candidate(id=i, capacity=capacity, load=load, areas=frozenset({"gender"}), countries=frozenset(countries),
-                     languages=frozenset(languages), conflicts=frozenset(conflicts))  # fmt: skip
+    return Candidate(
+        id=i,
+        capacity=capacity,
+        load=load,
+        areas=frozenset({"gender"}),
+        countries=frozenset(countries),
+        languages=frozenset(languages),
+        conflicts=frozenset(conflicts),
+    )
 
 
 def _need(i, missing=2, org=1, country="PE", language="es", excluded=()):
-    return Need(application_id=i, organization_id=org, area="gender", country=country, language=language,
-                missing=missing, excluded=frozenset(excluded))  # fmt: skip
+    return Need(
+        application_id=i,
+        organization_id=org,
+        area="gender",
+        country=country,
+        language=language,
+        missing=missing,
+        excluded=frozenset(excluded),
+    )
 
 
 def test_auto_assign_spreads_new_work_evenly_over_idle_reviewers():
@@ -204,8 +218,12 @@ def test_auto_assign_gives_new_work_to_the_least_loaded_reviewers_first():
 
 
 def test_with_equal_load_a_reviewer_of_the_country_and_language_is_preferred():
-    reviewers = [_reviewer(1, countries=("BO",), languages=("qu",)), _reviewer(2, countries=("BO",)),
-                 _reviewer(3, countries=("PE",), languages=("qu",)), _reviewer(4)]  # fmt: skip
+    reviewers = [
+        _reviewer(1, countries=("BO",), languages=("qu",)),
+        _reviewer(2, countries=("BO",)),
+        _reviewer(3, countries=("PE",), languages=("qu",)),
+        _reviewer(4),
+    ]
     plan = plan_assignments([_need(7, missing=1)], reviewers)
     assert plan.assigned == [{"application_id": 7, "reviewer_id": 4}]
     plan = plan_assignments([_need(7, missing=1)], reviewers[:3])
