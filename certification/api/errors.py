@@ -6,12 +6,13 @@ limit) and request-parsing errors all end here, with the caller's language for t
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_babel import force_locale, gettext
 from pydantic import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import RequestRedirect
+from werkzeug.exceptions import NotFound as NoSuchPath
+from werkzeug.routing import RequestRedirect, RoutingException
 
 from certification.errors import (
     DomainError,
@@ -108,8 +109,6 @@ def api_locale() -> str:
     user = g.get("api_user")
     if user is not None and user.locale in LANGUAGES:
         return user.locale
-    from flask import current_app
-
     return request.accept_languages.best_match(LANGUAGES) or current_app.config.get("BABEL_DEFAULT_LOCALE", "es")
 
 
@@ -231,6 +230,21 @@ def register(app: Flask) -> None:
         # An unknown /api/v1 path or method never reaches the blueprint, so its handlers cannot answer it:
         # the routing error is answered here in the API's body instead of the UI's HTML page.
         exc = request.routing_exception
-        if exc is not None and not isinstance(exc, RequestRedirect):
-            return http_error(exc)
-        return None
+        if exc is None or isinstance(exc, RequestRedirect):
+            return None
+        if isinstance(exc, MethodNotAllowed) and not _path_has_other_methods(exc):
+            exc = NoSuchPath()  # e.g. /applications/0/evidence: no id 0, whatever the method
+        return http_error(exc)
+
+
+def _path_has_other_methods(exc: MethodNotAllowed) -> bool:
+    """Werkzeug answers 405 when a rule for another method matched the path before its converter refused the
+    value (an id out of range); only a rule that really matches makes the 405 true."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    for method in set(exc.valid_methods or ()) - {"OPTIONS", "HEAD"}:
+        try:
+            adapter.match(method=method)
+        except (HTTPException, RoutingException):
+            continue
+        return True
+    return False

@@ -37,7 +37,7 @@ api_spec = SpecTree(
         "lifecycle over HTTP. Authenticate with POST /api/v1/auth/tokens, then send "
         "`Authorization: Bearer <token>`. Every error answers "
         '`{"error": {"code", "message", "details"}}`. Lists are paginated: `?page=&per_page=` (at most 100) '
-        "→ `{items, page, per_page, total}`, ordered by id."
+        "→ `{items, page, per_page, total}`, ordered by id. Unknown query parameters and body members are ignored."
     ),
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
@@ -61,8 +61,7 @@ def _parse_form(model: type[BaseModel]) -> BaseModel:
 
 
 def _parse_query(model: type[BaseModel]) -> BaseModel:
-    # `?state=` means no filter; anything else must be valid
-    return model.model_validate({k: v for k, v in request.args.items() if v != ""})
+    return model.model_validate(request.args.to_dict())
 
 
 def _parse(kind: str, model: type[BaseModel]) -> BaseModel:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
 from pydantic.json_schema import SkipJsonSchema
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
@@ -23,7 +23,20 @@ from workflows.application import State
 INT32 = 2**31 - 1  # ids are PostgreSQL integers: larger numbers can only be unknown ids
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 
-Id = Annotated[int, Field(ge=1, le=INT32)]
+
+
+def _integral(value):
+    # JSON Schema counts 3.0 as an integer; strict parsing alone would refuse it.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def integer(**constraints):
+    """An integer in JSON terms (3.0 included); constraints before the validator so the schema shows them."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_integral)]
+
+
+Int = integer()
+Id = integer(ge=1, le=INT32)
 Text = Annotated[str, StringConstraints(max_length=10000, pattern=NO_NUL)]
 Line = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
@@ -94,7 +107,7 @@ class NewUser(Body):
     areas: list[Area] = Field(default_factory=list, max_length=3)
     countries: list[CountryCode] = Field(default_factory=list, max_length=60)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=60)
-    max_active_assignments: int = Field(3, ge=0, le=MAX_CAPACITY)
+    max_active_assignments: integer(ge=0, le=MAX_CAPACITY) = 3
     locale: Literal["es", "en"] = "es"
 
 
@@ -117,7 +130,7 @@ class NewApplication(Body):
 
 
 class SelfAssessmentIn(Body):
-    rating: int | None = Field(description="on the indicator's scale; null = N/A where the indicator allows it")
+    rating: Int | None = Field(description="on the indicator's scale; null = N/A where the indicator allows it")
     explanation: Text
 
 
@@ -142,7 +155,7 @@ class DeclineIn(Body):
 
 
 class ScoreIn(Body):
-    score: int | None = Field(description="on the indicator's scale; null = N/A where the indicator allows it")
+    score: Int | None = Field(description="on the indicator's scale; null = N/A where the indicator allows it")
     comment: Text
     evidence_ids: list[Id] = Field(default_factory=list, max_length=500)
 
@@ -158,7 +171,7 @@ class NewPilotRound(Body):
     area: Area
     opens_on: date
     closes_on: date
-    capacity: int = Field(ge=-INT32, le=INT32, description="how many MFIs the funds allow")
+    capacity: integer(ge=-INT32, le=INT32, description="how many MFIs the funds allow")
     budget_note: Text = ""
 
 

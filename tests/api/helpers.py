@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 from certification.applications import services as applications
 from certification.evidence import services as evidence
+from certification.extensions import db
 from certification.pilots import services as pilots
 from certification.reviews import services as reviews
 from certification.reviews.models import Assignment
-from certification.extensions import db
 from tests import factories as f
 
 PREFIX = "/api/v1"

@@ -6,6 +6,7 @@ import csv
 import io
 
 import pytest
+from flask_babel import force_locale
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -145,7 +146,7 @@ def _three_resolved_comments():
 def test_the_csv_export_lists_every_comment_with_its_resolution_in_indicator_order(app):
     standard, member, facilitator = _three_resolved_comments()
 
-    with app.test_request_context("/?lang=en"):
+    with app.test_request_context("/"), force_locale("en"):
         text = exports.to_csv(all_comments(standard.id)).decode("utf-8")
 
     assert text.startswith("\ufeff")
@@ -163,7 +164,7 @@ def test_the_csv_export_lists_every_comment_with_its_resolution_in_indicator_ord
 def test_the_xlsx_export_holds_the_same_rows_and_text_stays_text(app):
     standard, _member, _facilitator = _three_resolved_comments()
 
-    with app.test_request_context("/?lang=en"):
+    with app.test_request_context("/"), force_locale("en"):
         workbook = load_workbook(io.BytesIO(exports.to_xlsx(standard, all_comments(standard.id))))
 
     sheet = workbook.active

@@ -36,11 +36,11 @@ class QueryCounter:
 
 
 def fresh_client(app, user=None):
-    """A test client whose every request starts with no cached user, logged in as `user` if given.
+    """A test client whose every request starts with an empty `g`, logged in as `user` if given.
 
     The `app` fixture keeps one application context open for the whole session, and Flask reuses it for
-    every test request; Flask-Login caches the current user in that context's `g`. Without this, a user
-    loaded by one client (or test) would answer `current_user` for the next request of another.
+    every test request, so `g` would outlive each request: Flask-Login's cached user and Flask-WTF's CSRF
+    token of one client would answer the next request of another. In production every request has its own.
     """
     from flask import g, has_app_context
     from flask.testing import FlaskClient
@@ -48,7 +48,7 @@ def fresh_client(app, user=None):
     class FreshClient(FlaskClient):
         def open(self, *args, **kwargs):
             if has_app_context():
-                g.pop("_login_user", None)
+                vars(g).clear()
             return super().open(*args, **kwargs)
 
     client = FreshClient(app, app.response_class, use_cookies=True)

@@ -15,56 +15,72 @@ from certification.extensions import db, limiter
 from tests import factories as f
 from tests.web.helpers import WriteWatcher, fresh_client, is_api, rules, url_of
 
-FORM_FIELDS = (
-    "active application_id area areas budget_note capacity closes_on comment conflict countries country "
-    "description digest due_on email event evidence_ids explanation indicators justification kind lang "
-    "languages max_active_assignments name next no_conflict opens_on organization_id password proposed_text "
-    "rating reason replacement_id resolution response reviewer_id score since standard_id status token until"
-).split()
-API_FIELDS = (
-    "email password name role organization_id areas countries languages max_active_assignments locale kind since "
-    "until country legal_form network standard_id rating explanation event reason indicators reviewer_id due_on "
-    "no_conflict conflict score comment evidence_ids justification opens_on closes_on capacity budget_note status "
-    "application_id description"
-).split()
-HUGE = "Ñ" * 70_000
+HUGE = "Ñ" + "x" * 5_500  # over every text limit (5000); a body over 500 kB would only test the test client
 TOO_BIG = "99999999999999999999"
 WEIRD = "\x00\x1b[2J\u202e<script>alert(1)</script>'; DROP TABLE users; --"
 
+# Every field name the UI's forms read, by the kind of value it expects. Each garbage payload gives every field
+# the next bad value of its kind, so that four payloads give each field each bad value of its kind once.
+FORM_FIELDS = {
+    "id": "application_id organization_id replacement_id reviewer_id standard_id evidence_ids",
+    "number": "capacity max_active_assignments rating score",
+    "date": "closes_on due_on opens_on since until",
+    "text": "budget_note comment description explanation justification name proposed_text reason response "
+            "country countries email languages password token digest next",
+    "choice": "active area areas conflict event indicators kind lang no_conflict resolution status",
+}  # fmt: skip
+FORM_GARBAGE = {
+    "id": ["abc", "-1", "999999", TOO_BIG],
+    "number": ["NaN", TOO_BIG, "-1", "1e309"],
+    "date": ["2026-02-30", "abc", "0000-00-00", "99999-01-01"],
+    "text": [HUGE, WEIRD, "", "   "],
+    "choice": ["abc", "to_certified", WEIRD, ""],
+}
+API_FIELDS = {
+    "id": "application_id organization_id reviewer_id standard_id",
+    "number": "capacity max_active_assignments rating score",
+    "date": "closes_on due_on opens_on since until",
+    "text": "budget_note comment country email explanation justification legal_form name network password "
+            "reason description",
+    "choice": "kind locale role status event no_conflict conflict",
+    "list": "areas countries evidence_ids indicators languages",
+}  # fmt: skip
+API_GARBAGE = {
+    "id": [-1, 2**31, int(TOO_BIG), "1"],
+    "number": [1.5e308, -(2**31) - 1, "3", True],
+    "date": ["2026-02-30", "abc", 20260101, "0000-00-00"],
+    "text": [HUGE * 4, WEIRD, "", 5],
+    "choice": ["abc", "to_certified", WEIRD, 1],
+    "list": [["NOPE.1", ""], [-1, 2**40], "abc", [None]],
+}
 
-def form(value) -> dict:
-    return dict.fromkeys(FORM_FIELDS, value)
+
+def garbage(fields: dict, values: dict, round_: int) -> dict:
+    return {
+        name: values[kind][round_ % len(values[kind])] for kind, names in fields.items() for name in names.split()
+    }
 
 
 FORM_PAYLOADS = {
     "missing fields": {},
-    "non-integers and unknown codes": form("abc"),
-    "negative numbers": form("-1"),
-    "ids of nothing": form("999999"),
-    "integers too large": form(TOO_BIG),
-    "huge strings": form(HUGE),
-    "control characters": form(WEIRD),
-    "impossible dates and numbers": form("2026-02-30"),
-    "not-a-number": form("NaN"),
-    "several values per field": {name: ["1", "abc", ""] for name in FORM_FIELDS},
+    **{f"bad values, round {i + 1}": garbage(FORM_FIELDS, FORM_GARBAGE, i) for i in range(4)},
+    "several values per field": {name: ["1", "abc", ""] for names in FORM_FIELDS.values() for name in names.split()},
     "unknown event and indicators": {"event": "to_certified", "reason": "x", "indicators": ["NOPE.1", ""],
                                      "rating": "3", "explanation": "x", "score": "3", "comment": "x"},
 }  # fmt: skip
 JSON_PAYLOADS = {
     "missing fields": {},
-    "strings everywhere": dict.fromkeys(API_FIELDS, "abc"),
-    "negative numbers": dict.fromkeys(API_FIELDS, -1),
-    "integers too large": dict.fromkeys(API_FIELDS, int(TOO_BIG)),
-    "huge strings": dict.fromkeys(API_FIELDS, "Ñ" * 20_000),
-    "nested values": dict.fromkeys(API_FIELDS, [{"a": None}, 1.5e308]),
-    "nulls": dict.fromkeys(API_FIELDS, None),
-    "control characters": dict.fromkeys(API_FIELDS, WEIRD),
+    **{f"bad values, round {i + 1}": garbage(API_FIELDS, API_GARBAGE, i) for i in range(4)},
+    "nulls": {name: None for names in API_FIELDS.values() for name in names.split()},
     "not an object": ["submit"],
 }
 RAW_API_BODIES = {"not JSON": b"{event: submit", "NaN": b'{"score": NaN, "rating": Infinity}'}
 URL_VARIANTS = {"an id of nothing": 999999, "an id too large": int(TOO_BIG), "an unknown code": "NOPE.1"}
-LOGIN_REFUSALS = (302, 401, 403, 404)
-URL_VARIANT_ROLES = ("member", "assigned", "facilitator")
+# Each kind of person gets the whole garbage once, from the first of them who gets past the permission check.
+KINDS = {"anonymous": ("anonymous",), "applicant": ("member", "outsider"), "reviewer": ("assigned", "unassigned"),
+         "staff": ("facilitator", "admin")}  # fmt: skip
+API_GARBAGE_KINDS = ("staff",)
+REFUSED_BEFORE_INPUT = (302, 401, 403, 404)
 
 
 @pytest.fixture(autouse=True)
@@ -113,7 +129,8 @@ class Caller:
                 return self.client.open(url, method=method, data=payload, headers=self.headers,
                                         content_type="application/json")  # fmt: skip
             if rule.endpoint == "api.upload_evidence":
-                fields = {k: v for k, v in (payload or {}).items() if isinstance(v, str)} if isinstance(payload, dict) else {}
+                # Text values only, each under 6 kB: over 500 kB the test client would spool the body to a file.
+                fields = {k: v[:6000] for k, v in payload.items() if isinstance(v, str)} if isinstance(payload, dict) else {}
                 return self.client.open(url, method=method, data=fields, headers=self.headers,
                                         content_type="multipart/form-data")  # fmt: skip
             return self.client.open(url, method=method, json=payload, headers=self.headers)
@@ -133,48 +150,51 @@ class Caller:
 def test_garbage_to_every_state_changing_route_as_every_role_never_gives_a_500_nor_a_change(app):
     world = f.World()
     callers = {role: Caller(app, world.people.get(role)) for role in f.ROLES}
-    changing = rules(app, "POST", "PUT", "PATCH", "DELETE")
     crashes, changes, sent = [], [], 0
+
+    def check(caller, rule, method, url, payload, where):
+        nonlocal sent
+        response = caller.send(rule, method, url, payload)
+        response.close()
+        sent += 1
+        if response.status_code >= 500:
+            crashes.append(f"{where}: {response!r}")
+        writes = watcher.take()
+        if caller.refused(rule, response) and writes:
+            changes.append(f"{where}: refused ({response.status_code}) yet wrote {writes}")
+        return response
+
     with WriteWatcher(db.engine) as watcher:
-        for rule, method in changing:
+        for rule, method in rules(app, "POST", "PUT", "PATCH", "DELETE"):
             if rule.endpoint == "accounts.logout":
                 continue  # takes no input; it would only log the caller out (tests/web/test_permissions.py)
             url = url_of(app, rule, world)
             payloads = JSON_PAYLOADS | RAW_API_BODIES if is_api(rule) else FORM_PAYLOADS
-            for role, caller in callers.items():
-                for label, payload in payloads.items():
-                    response = caller.send(rule, method, url, payload)
-                    response.close()
-                    sent += 1
-                    where = f"{method} {rule.rule} as {role} with {label}"
-                    if response.status_code >= 500:
-                        crashes.append(f"{where}: {response!r}")
-                    writes = watcher.take()
-                    if caller.refused(rule, response) and writes:
-                        changes.append(f"{where}: refused ({response.status_code}) yet wrote {writes}")
-                    if label == "missing fields" and response.status_code in LOGIN_REFUSALS and role != "admin":
-                        break  # refused before reading any input: more garbage proves nothing new
-                if role not in URL_VARIANT_ROLES:
-                    continue
-                for label, value in URL_VARIANTS.items():
-                    names = [n for n in rule.arguments if n.endswith("_id" if isinstance(value, int) else "code")]
-                    if not names:
-                        continue
-                    try:
-                        target = url_of(app, rule, world, **dict.fromkeys(names, value))
-                    except Exception:  # noqa: BLE001 - the route's converter refuses it: nothing to send
-                        continue
-                    response = caller.send(rule, method, target, next(iter(payloads.values())))
-                    response.close()
-                    sent += 1
-                    if response.status_code >= 500:
-                        crashes.append(f"{method} {target} as {role} ({label}): {response!r}")
-                    writes = watcher.take()
-                    if caller.refused(rule, response) and writes:
-                        changes.append(f"{method} {target} as {role} ({label}): wrote {writes}")
+            for kind, roles in KINDS.items():
+                garbled = False
+                for role in roles:
+                    if garbled:
+                        break  # another person of this kind got the garbage (the permission matrix has the rest)
+                    caller = callers[role]
+                    where = f"{method} {rule.rule} as {role}"
+                    first = check(caller, rule, method, url, {}, f"{where} with missing fields")
+                    if first.status_code in REFUSED_BEFORE_INPUT:
+                        continue  # refused before any of the input was read
+                    if is_api(rule) and kind not in API_GARBAGE_KINDS:
+                        continue  # the API parses its body before any permission check: one kind is enough
+                    garbled = True
+                    for label, payload in payloads.items():
+                        if label != "missing fields":  # sent above
+                            check(caller, rule, method, url, payload, f"{where} with {label}")
+                    usual = payloads.get("unknown event and indicators", {})
+                    for label, value in URL_VARIANTS.items():
+                        names = [n for n in rule.arguments if n.endswith("_id" if isinstance(value, int) else "code")]
+                        if names:
+                            target = url_of(app, rule, world, **dict.fromkeys(names, value))
+                            check(caller, rule, method, target, usual, f"{method} {target} as {role} ({label})")
     assert not crashes, "\n".join(crashes)
     assert not changes, "\n".join(changes)
-    assert sent > 500
+    assert sent > 400
 
 
 def test_an_unhandled_exception_fails_the_test_instead_of_hiding_in_a_500_page(app, monkeypatch):

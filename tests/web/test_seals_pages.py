@@ -39,7 +39,9 @@ def _post(client, url, **kwargs):
 
 
 @pytest.fixture(autouse=True)
-def _forget_the_previous_tests_user(app):
+def _forget_the_previous_and_this_tests_user_and_language(app):
+    _fresh()
+    yield
     _fresh()
 
 

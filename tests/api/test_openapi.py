@@ -1,0 +1,103 @@
+"""GET /api/v1/openapi.json: a valid OpenAPI 3.1 document of exactly the routes the app serves, and the API
+answers what it says when fuzzed from it (schemathesis, through the WSGI app)."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+from certification.extensions import limiter
+from tests import factories as f
+from tests.api.helpers import PREFIX, Api, token_for
+
+METHODS = {"get", "post", "put", "delete", "patch"}
+# Two departures from schemathesis' defaults, both about what the document does not promise:
+# - schema-valid input may still break a business rule (an unknown indicator code, a blank explanation, a due
+#   date in the past): that answer is the documented 422;
+# - unknown query parameters are ignored (as the document's description says), so they are not generated.
+CONFIG = SchemathesisConfig.from_dict({
+    "checks": {"positive_data_acceptance": {
+        "expected-statuses": ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]}},
+    "generation": {"allow-extra-parameters": False},
+})  # fmt: skip
+
+
+@pytest.fixture
+def document(app, client):
+    response = Api(client).get("/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.get_json()
+
+
+def test_the_document_is_valid_openapi_3_1(document):
+    assert document["openapi"].startswith("3.1")
+    OPENAPI_31_VALIDATOR.validate(document)
+
+
+def test_the_document_describes_exactly_the_api_routes_of_the_app(app, document):
+    served = set()
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(PREFIX + "/"):
+            path = rule.rule
+            for argument in rule.arguments:
+                path = path.replace(f"<{rule._converters[argument].__class__.__name__}:{argument}>", f"{{{argument}}}")
+            served |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    documented = {(method, path) for path, item in document["paths"].items() for method in item if method in METHODS}
+    assert {p for _m, p in documented} == {p for _m, p in documented if "<" not in p}
+    assert len(documented) == len(served) == 34
+    assert {m for m, _p in documented} == {m for m, _p in served}
+
+
+def test_every_operation_documents_its_errors_in_the_contracts_body(document):
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            responses = operation["responses"]
+            public = operation.get("security") == []
+            assert public or "401" in responses, (method, path)
+            if "requestBody" in operation:
+                assert {"400", "413", "422"} <= set(responses), (method, path)
+            if "{" in path:
+                assert "404" in responses or path.endswith("/auto-assign"), (method, path)
+            for status, answer in responses.items():
+                if status.startswith(("4", "5")):
+                    schema = answer["content"]["application/json"]["schema"]["$ref"]
+                    assert schema == f"#/components/schemas/Error{status}", (method, path, status)
+
+
+def test_public_operations_need_no_token_and_the_others_a_bearer_token(document):
+    public = {(m, p) for p, item in document["paths"].items() for m, op in item.items() if op.get("security") == []}
+    assert public == {("post", f"{PREFIX}/auth/tokens"), ("get", f"{PREFIX}/registry"),
+                      ("get", f"{PREFIX}/certificates/{{code}}"), ("get", f"{PREFIX}/openapi.json")}  # fmt: skip
+    assert document["security"] == [{"bearer": []}]
+    assert document["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+
+
+# --- fuzzing --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api_schema(app, client, monkeypatch):
+    f.fast_password_hashing(monkeypatch)
+    limiter.reset()
+    yield schemathesis.openapi.from_wsgi(PREFIX + "/openapi.json", app, config=CONFIG).exclude(
+        method="DELETE", path=f"{PREFIX}/auth/tokens/current"  # it would revoke the fuzzer's own token
+    )
+    limiter.reset()
+
+
+@pytest.fixture
+def admin_token(app, client):
+    return token_for(client, f.user("admin"))
+
+
+fuzzed = schemathesis.pytest.from_fixture("api_schema")
+
+
+@fuzzed.parametrize()
+@settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+def test_the_api_answers_as_its_document_says(case, admin_token):
+    """No 5xx, and no status, header or body that contradicts the document, for valid and invalid input."""
+    case.call_and_validate(headers={"Authorization": f"Bearer {admin_token}"})
