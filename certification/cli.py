@@ -98,6 +98,23 @@ def create_user_command(email, name, role, organization_id, locale, password_std
     click.echo(f"Created {user.role.value} {user.email} (id {user.id}).")
 
 
+@users_cli.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens_command(email) -> None:
+    """Revoke every API token of a user (a lost laptop, a leaked script): they stop working at once."""
+    from sqlalchemy import select
+
+    from certification.accounts.models import User
+    from certification.accounts.services import normalise_email
+    from certification.api.services import revoke_tokens_of
+    from certification.extensions import db
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        fail(f"No user with the e-mail {email}.")
+    click.echo(f"Revoked {revoke_tokens_of(user.id)} API token(s) of {user.email}.")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:

@@ -245,8 +245,9 @@ class World:
         app.open_round()
         self.app, self.round_id, self.evidence_id = app, app.round_id, app.evidence_id
         self.assignment_id = app.assignment_ids[0]
-        self.sub = Walk("poverty", org=self.org, facilitator=self.facilitator).submit().assign(accept=False,
-                                                                                               people=pair[:1])
+        self.sub = (
+            Walk("poverty", org=self.org, facilitator=self.facilitator).submit().assign(accept=False, people=pair[:1])
+        )
         self.pil = Walk("rural", org=self.org, facilitator=self.facilitator).pilot(lambda i: i.scale_min, people=pair)
         self.other = Walk("gender", org=self.other_org, facilitator=self.facilitator)
         self.verification_code = registry_certificate(self.other.id).verification_code

@@ -6,6 +6,8 @@ limit) and request-parsing errors all end here, with the caller's language for t
 
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import Blueprint, Flask, current_app, g, jsonify, request
 from flask_babel import force_locale, gettext
 from pydantic import ValidationError
@@ -113,8 +115,7 @@ def api_locale() -> str:
 
 
 def error_response(status: int, code: str, message: str, details: dict | None = None, headers=None):
-    """The one body of every API error. Messages are msgids, translated here."""
-    db.session.rollback()  # whatever the failed unit of work left in the session is dropped
+    """The one body of every API error."""
     response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
     response.status_code = status
     for key, value in (headers or {}).items():
@@ -132,6 +133,19 @@ def _rule_message(unmet: Unmet) -> str:
     return _render(unmet.message, params)
 
 
+def _discarding_the_unit_of_work(handler):
+    """Whatever the failed unit of work left in the session is dropped first (the caller's locale is read
+    from the database afterwards, which a session left in a failed flush would refuse)."""
+
+    @wraps(handler)
+    def handle(exc):
+        db.session.rollback()
+        return handler(exc)
+
+    return handle
+
+
+@_discarding_the_unit_of_work
 def domain_error(exc: DomainError):
     """NotFound 404, Forbidden 403, ValidationFailed 422, TooLarge 413, UnsupportedType 415, state 409."""
     with force_locale(api_locale()):
@@ -163,11 +177,13 @@ def domain_error(exc: DomainError):
         return error_response(409, "not_editable", gettext(str(exc)))
 
 
+@_discarding_the_unit_of_work
 def api_error(exc: ApiError):
     with force_locale(api_locale()):
         return error_response(exc.status, exc.code, gettext(exc.message), exc.details, exc.headers)
 
 
+@_discarding_the_unit_of_work
 def http_error(exc: HTTPException):
     """Werkzeug's errors (404, 405, 413, 429 from the limiter, …) in the API's body."""
     status = exc.code or 500
@@ -182,6 +198,7 @@ def http_error(exc: HTTPException):
         return error_response(status, code, text, headers=headers)
 
 
+@_discarding_the_unit_of_work
 def stale_error(exc: StaleDataError):
     with force_locale(api_locale()):
         message = gettext(N_("Someone else changed this at the same time; reload it and try again."))

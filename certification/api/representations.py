@@ -39,10 +39,21 @@ def standard(tree, locale: str) -> s.StandardOut:
     )  # fmt: skip
     dimensions = [
         s.DimensionOut(
-            code=d.code, weight=d.weight, title=d.title(locale),
-            indicators=[s.IndicatorOut(code=i.code, weight=i.weight, essential=i.essential, scale_min=i.scale_min,
-                                       scale_max=i.scale_max, allows_na=i.allows_na, text=i.text(locale))
-                        for i in d.indicators],
+            code=d.code,
+            weight=d.weight,
+            title=d.title(locale),
+            indicators=[
+                s.IndicatorOut(
+                    code=i.code,
+                    weight=i.weight,
+                    essential=i.essential,
+                    scale_min=i.scale_min,
+                    scale_max=i.scale_max,
+                    allows_na=i.allows_na,
+                    text=i.text(locale),
+                )
+                for i in d.indicators
+            ],
         )  # fmt: skip
         for d in tree.dimensions
     ]

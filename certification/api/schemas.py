@@ -24,7 +24,6 @@ INT32 = 2**31 - 1  # ids are PostgreSQL integers: larger numbers can only be unk
 NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 
 
-
 def _integral(value):
     # JSON Schema counts 3.0 as an integer; strict parsing alone would refuse it.
     return int(value) if isinstance(value, float) and value.is_integer() else value

@@ -30,7 +30,7 @@ from certification.reviews.policies import ASSIGNABLE_STATES, may_see_result
 from certification.seals.models import Standard
 from certification.seals.queries import standard_tree
 from certification.types import utcnow
-from certification.ui import page_arg, run
+from certification.ui import page_arg, run, safe_back
 
 bp = Blueprint("reviews", __name__)
 PER_PAGE = 25
@@ -113,7 +113,7 @@ def withdraw(assignment_id: int):
     form = WithdrawForm()
     if not form.validate_on_submit():
         flash(_("Check the replacement and the due date."), "error")
-        return redirect(request.referrer or url_for("reviews.my_assignments"), code=303)
+        return redirect(safe_back(url_for("reviews.my_assignments")), code=303)
     replacement = form.replacement_id.data or None
     done = _("Assignment withdrawn and replaced.") if replacement else _("Assignment withdrawn.")
     return run(lambda: services.withdraw_assignment(current_user, assignment_id, form.reason.data or "",
@@ -126,7 +126,7 @@ def change_due_date(assignment_id: int):
     form = DueDateForm()
     if not form.validate_on_submit():
         flash(_("Give the due date as YYYY-MM-DD."), "error")
-        return redirect(request.referrer or url_for("reviews.my_assignments"), code=303)
+        return redirect(safe_back(url_for("reviews.my_assignments")), code=303)
     return run(lambda: services.change_due_date(current_user, assignment_id, form.due_on.data),
                success=_("Due date changed."))  # fmt: skip
 

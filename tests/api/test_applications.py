@@ -62,8 +62,10 @@ def test_self_assessing_an_indicator(app, client):
     case = Case()
     ind = case.indicators[0]
     api = as_user(client, case.applicant)
-    response = api.put(f"/applications/{case.id}/self-assessment/{ind.code}",
-                       {"rating": ind.scale_min, "explanation": "  Tenemos metas de género.  "})
+    response = api.put(
+        f"/applications/{case.id}/self-assessment/{ind.code}",
+        {"rating": ind.scale_min, "explanation": "  Tenemos metas de género.  "},
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert (body["indicator"], body["rating"], body["explanation"]) == (ind.code, ind.scale_min,
@@ -92,7 +94,8 @@ def test_self_assessing_an_unknown_indicator_answers_422(app, client):
 def test_the_self_assessment_is_not_editable_once_submitted(app, client):
     case = Case().submit()
     response = as_user(client, case.applicant).put(
-        f"/applications/{case.id}/self-assessment/{case.indicators[0].code}", {"rating": 3, "explanation": "x"})
+        f"/applications/{case.id}/self-assessment/{case.indicators[0].code}", {"rating": 3, "explanation": "x"}
+    )
     assert response.status_code == 409 and error_of(response)["code"] == "not_editable"
 
 
@@ -100,7 +103,8 @@ def test_the_self_assessment_is_not_editable_once_submitted(app, client):
 def test_staff_may_see_but_not_self_assess(app, client, role):
     case = Case()
     response = as_user(client, f.user(role)).put(
-        f"/applications/{case.id}/self-assessment/{case.indicators[0].code}", {"rating": 3, "explanation": "x"})
+        f"/applications/{case.id}/self-assessment/{case.indicators[0].code}", {"rating": 3, "explanation": "x"}
+    )
     assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
 
 
@@ -132,7 +136,10 @@ def test_history_is_oldest_first_with_who_and_why(app, client):
     applications.fire_event(case.applicant, case.id, "withdraw", "Nos retiramos este año.")
     body = as_user(client, case.facilitator).get(f"/applications/{case.id}/history").get_json()
     assert [(h["event"], h["from_state"], h["to_state"]) for h in body["items"]] == [
-        ("create", None, "draft"), ("submit", "draft", "submitted"), ("withdraw", "submitted", "withdrawn")]
+        ("create", None, "draft"),
+        ("submit", "draft", "submitted"),
+        ("withdraw", "submitted", "withdrawn"),
+    ]
     assert body["items"][-1]["actor_id"] == case.applicant.id
     assert body["items"][-1]["reason"] == "Nos retiramos este año." and body["items"][-1]["at"].endswith("Z")
 

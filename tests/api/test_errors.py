@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from sqlalchemy.orm.exc import StaleDataError
 
 from tests import factories as f
 from tests.api.helpers import PREFIX, Api, Case, as_user, error_of
@@ -148,3 +149,28 @@ def test_messages_follow_the_callers_language(app, client):
     assert error_of(en)["code"] == error_of(es)["code"] == "not_found"
     assert error_of(en)["message"] == "Not found."
     assert error_of(es)["message"] != error_of(en)["message"]
+
+
+def test_two_people_changing_an_application_at_once_get_409_concurrent_update(app, client, monkeypatch):
+    case = Case().self_assess()
+    case.upload()
+
+    def lost_race():
+        raise StaleDataError("the other request committed first")
+
+    monkeypatch.setattr("certification.applications.services.commit", lost_race)
+    response = as_user(client, case.applicant).post(f"/applications/{case.id}/events", json={"event": "submit"})
+    assert response.status_code == 409 and error_of(response)["code"] == "concurrent_update"
+    monkeypatch.undo()
+    assert as_user(client, case.applicant).get(f"/applications/{case.id}").get_json()["state"] == "draft"
+
+
+def test_a_stale_write_anywhere_answers_409_concurrent_update_in_json(app, client, monkeypatch):
+    api = as_user(client, f.user("admin"))
+
+    def stale():
+        raise StaleDataError("row changed")
+
+    monkeypatch.setattr("certification.organizations.services.commit", stale)
+    response = api.post("/organizations", json={"name": "Caja Huancayo", "country": "PE"})
+    assert response.status_code == 409 and error_of(response)["code"] == "concurrent_update"

@@ -17,9 +17,15 @@ def _upload(api, case, data):
 def test_an_applicant_uploads_evidence_linked_to_indicators(app, client):
     case = Case()
     codes = [i.code for i in case.indicators[:2]]
-    response = _upload(as_user(client, case.applicant), case, {
-        "file": (f.pdf_stream(), "Política de género.PDF"), "indicators": f" {codes[0]} , {codes[1]}",
-        "description": "Aprobada en 2024"})
+    response = _upload(
+        as_user(client, case.applicant),
+        case,
+        {
+            "file": (f.pdf_stream(), "Política de género.PDF"),
+            "indicators": f" {codes[0]} , {codes[1]}",
+            "description": "Aprobada en 2024",
+        },
+    )
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert (body["filename"], body["content_type"], body["size"]) == ("Politica_de_genero.pdf", "application/pdf",

@@ -58,8 +58,10 @@ def test_an_application_goes_from_draft_to_certified_and_into_the_registry_throu
     assert application["state"] == "draft" and application["organization_id"] == org_id
     assert "submit" in application["allowed_events"]
     for ind in indicators:
-        r = mfi.put(f"/applications/{app_id}/self-assessment/{ind['code']}",
-                    {"rating": ind["scale_max"], "explanation": "Política de género aprobada por el directorio."})
+        r = mfi.put(
+            f"/applications/{app_id}/self-assessment/{ind['code']}",
+            {"rating": ind["scale_max"], "explanation": "Política de género aprobada por el directorio."},
+        )
         assert r.status_code == 200, r.get_json()
 
     # Submitting without evidence for the essential indicators fails, naming them.
@@ -113,8 +115,10 @@ def test_an_application_goes_from_draft_to_certified_and_into_the_registry_throu
         r = rev.post(f"/assignments/{assignment_id}/submit")
         assert r.status_code == 409 and error_of(r)["code"] == "guard_failed", "not everything is scored yet"
         for ind in indicators:
-            r = rev.put(f"/assignments/{assignment_id}/scores/{ind['code']}",
-                        {"score": score_for(ind), "comment": "Verificado en actas del directorio."})
+            r = rev.put(
+                f"/assignments/{assignment_id}/scores/{ind['code']}",
+                {"score": score_for(ind), "comment": "Verificado en actas del directorio."},
+            )
             assert r.status_code == 200, r.get_json()
         r = rev.post(f"/assignments/{assignment_id}/submit")
         assert r.status_code == 200 and r.get_json()["status"] == "submitted"

@@ -74,8 +74,10 @@ def test_creating_a_user_refuses_a_taken_email_and_invalid_values(app, client):
 @pytest.mark.parametrize("role", ("facilitator", "admin"))
 def test_staff_record_a_reviewers_affiliation(app, client, role):
     reviewer, org = f.reviewer(), f.organization()
-    response = as_user(client, f.user(role)).post(f"/users/{reviewer.id}/affiliations", {
-        "organization_id": org.id, "kind": "consultant", "since": "2019-03-01", "until": "2024-06-30"})
+    response = as_user(client, f.user(role)).post(
+        f"/users/{reviewer.id}/affiliations",
+        {"organization_id": org.id, "kind": "consultant", "since": "2019-03-01", "until": "2024-06-30"},
+    )
     assert response.status_code == 201, response.get_json()
     assert response.get_json() == {"id": response.get_json()["id"], "user_id": reviewer.id, "organization_id": org.id,
                                    "kind": "consultant", "since": "2019-03-01", "until": "2024-06-30"}  # fmt: skip
@@ -84,8 +86,9 @@ def test_staff_record_a_reviewers_affiliation(app, client, role):
 @pytest.mark.parametrize("role", ("applicant", "reviewer"))
 def test_others_may_not_record_affiliations(app, client, role):
     reviewer, org = f.reviewer(), f.organization()
-    response = as_user(client, _someone(role)).post(f"/users/{reviewer.id}/affiliations", {
-        "organization_id": org.id, "kind": "board", "since": "2020-01-01"})
+    response = as_user(client, _someone(role)).post(
+        f"/users/{reviewer.id}/affiliations", {"organization_id": org.id, "kind": "board", "since": "2020-01-01"}
+    )
     assert response.status_code == 403 and error_of(response)["code"] == "forbidden"
 
 
@@ -108,8 +111,9 @@ def test_affiliations_are_for_existing_reviewers_with_valid_values(app, client):
 
 @pytest.mark.parametrize("role", ("facilitator", "admin"))
 def test_staff_register_organizations(app, client, role):
-    response = as_user(client, f.user(role)).post("/organizations", {
-        "name": "Financiera Confianza", "country": "pe", "legal_form": "S.A.A.", "network": "ASOMIF"})
+    response = as_user(client, f.user(role)).post(
+        "/organizations", {"name": "Financiera Confianza", "country": "pe", "legal_form": "S.A.A.", "network": "ASOMIF"}
+    )
     assert response.status_code == 201
     body = response.get_json()
     assert body == {"id": body["id"], "name": "Financiera Confianza", "country": "PE", "legal_form": "S.A.A.",

@@ -146,3 +146,12 @@ def test_the_redis_storage_of_the_limit_answers():
         service_missing(f"Redis not reachable at {url}")
     assert storage.incr("sello-limits-test-key", 60) >= 1
     storage.clear("sello-limits-test-key")
+
+
+def test_the_command_line_revokes_every_token_of_a_user(app, client, runner):
+    user = f.user("applicant", organization_id=f.organization().id)
+    api = as_user(client, user)
+    result = runner.invoke(args=["users", "revoke-tokens", user.email.upper()])
+    assert result.exit_code == 0 and "Revoked 1 API token(s)" in result.output
+    assert api.get("/me").status_code == 401
+    assert runner.invoke(args=["users", "revoke-tokens", "nobody@example.org"]).exit_code != 0

@@ -47,31 +47,32 @@ def history_rows(application_id: int) -> list[HistoryEntry]:
 # --- self-assessment ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("rating", "explanation", "field"),
-    [
-        (0, "Política aprobada.", "rating"),
-        (6, "Política aprobada.", "rating"),
-        (-1, "Política aprobada.", "rating"),
-        ("3", "Política aprobada.", "rating"),
-        (2.5, "Política aprobada.", "rating"),
-        (True, "Política aprobada.", "rating"),
-        (None, "Política aprobada.", "rating"),  # N/A on an indicator that does not allow it
-        (3, "", "explanation"),
-        (3, "   \n\t ", "explanation"),
-        (3, None, "explanation"),
-        (3, "x" * 5001, "explanation"),
-    ],
-)
-def test_an_invalid_self_assessment_is_refused_and_changes_nothing(rating, explanation, field):
+INVALID_SELF_ASSESSMENTS = [
+    # (rating, explanation, the field named in the refusal)
+    (0, "Política aprobada.", "rating"),
+    (6, "Política aprobada.", "rating"),
+    (-1, "Política aprobada.", "rating"),
+    ("3", "Política aprobada.", "rating"),
+    (2.5, "Política aprobada.", "rating"),
+    (True, "Política aprobada.", "rating"),
+    (None, "Política aprobada.", "rating"),  # N/A on an indicator that does not allow it
+    (3, "", "explanation"),
+    (3, "   \n\t ", "explanation"),
+    (3, None, "explanation"),
+    (3, "x" * 5001, "explanation"),
+]
+
+
+def test_an_invalid_self_assessment_is_refused_and_changes_nothing():
     walk = f.Walk()
     strict = next(i for i in walk.indicators if not i.allows_na)
     save_self_assessment(walk.applicant, walk.id, strict.code, 4, "Versión aprobada por el directorio.")
     before = f.database_rows()
-    with pytest.raises(ValidationFailed) as caught:
-        save_self_assessment(walk.applicant, walk.id, strict.code, rating, explanation)
-    assert field in caught.value.fields
-    assert f.database_rows() == before
+    for rating, explanation, field in INVALID_SELF_ASSESSMENTS:
+        with pytest.raises(ValidationFailed) as caught:
+            save_self_assessment(walk.applicant, walk.id, strict.code, rating, explanation)
+        assert field in caught.value.fields, (rating, explanation)
+        assert f.database_rows() == before, (rating, explanation)
 
 
 def test_na_is_accepted_only_where_the_indicator_allows_it():
@@ -301,7 +302,9 @@ def independent_score(std, reviewer_scores: list[dict], moderated: dict) -> dict
         code: 100 * sum(w * v for w, v in pairs) / sum(w for w, _ in pairs) if pairs else None
         for code, pairs in by_dimension.items()
     }
-    weighted = [(Fraction(d.weight), dimension_scores[d.code]) for d in dimensions if dimension_scores[d.code] is not None]
+    weighted = [
+        (Fraction(d.weight), dimension_scores[d.code]) for d in dimensions if dimension_scores[d.code] is not None
+    ]
     overall = sum(w * s for w, s in weighted) / sum(w for w, _ in weighted)
     essential_failures = sorted(
         i.code for i in indicators if i.essential and consensus[i.code] is not None

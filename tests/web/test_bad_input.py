@@ -56,9 +56,7 @@ API_GARBAGE = {
 
 
 def garbage(fields: dict, values: dict, round_: int) -> dict:
-    return {
-        name: values[kind][round_ % len(values[kind])] for kind, names in fields.items() for name in names.split()
-    }
+    return {name: values[kind][round_ % len(values[kind])] for kind, names in fields.items() for name in names.split()}
 
 
 FORM_PAYLOADS = {
@@ -130,7 +128,9 @@ class Caller:
                                         content_type="application/json")  # fmt: skip
             if rule.endpoint == "api.upload_evidence":
                 # Text values only, each under 6 kB: over 500 kB the test client would spool the body to a file.
-                fields = {k: v[:6000] for k, v in payload.items() if isinstance(v, str)} if isinstance(payload, dict) else {}
+                fields = (
+                    {k: v[:6000] for k, v in payload.items() if isinstance(v, str)} if isinstance(payload, dict) else {}
+                )
                 return self.client.open(url, method=method, data=fields, headers=self.headers,
                                         content_type="multipart/form-data")  # fmt: skip
             return self.client.open(url, method=method, json=payload, headers=self.headers)

@@ -37,7 +37,7 @@ class Probe:
     # The same route for an id of nothing: the outsider and the unassigned reviewer must get the same answer.
     missing: Callable[[f.World], str] | None = None
     label: str = ""
-    fresh_client: bool = False  # the request changes the client's session (logout) or revokes the token
+    own_session: bool = False  # the request ends the caller's session (logout) or revokes its token
     api: bool = False  # /api/v1: a bearer token instead of the session, JSON instead of a form
 
 
@@ -92,7 +92,7 @@ MATRIX: list[Probe] = [
     Probe("seals.diff", "GET", lambda w: f"/standards/diff?left={w.std.id}&right={w.consultation.id}",
           logged_in(200, anonymous=404)),
     # --- logged-in pages ----------------------------------------------------------------------------------
-    Probe("accounts.logout", "POST", lambda w: "/logout", logged_in(303), fresh_client=True),
+    Probe("accounts.logout", "POST", lambda w: "/logout", logged_in(303), own_session=True),
     Probe("main.dashboard", "GET", lambda w: "/dashboard", logged_in(200, assigned=302, unassigned=302)),
     Probe("applications.index", "GET", lambda w: "/applications", logged_in(200)),
     Probe("notifications.index", "GET", lambda w: "/notifications", logged_in(200)),
@@ -182,8 +182,9 @@ MATRIX: list[Probe] = [
           data=lambda w: {"until": "not a date"}, missing=lambda w: f"/affiliations/{NOBODY}/end"),
     Probe("accounts.delete_affiliation", "POST", lambda w: f"/affiliations/{w.new_affiliation()}/delete",
           staff_only(303), missing=lambda w: f"/affiliations/{NOBODY}/delete"),
-    Probe("accounts.remove_declared_conflict", "POST", lambda w: f"/declared-conflicts/{w.new_declared_conflict()}/delete",
-          staff_only(303), missing=lambda w: f"/declared-conflicts/{NOBODY}/delete"),
+    Probe("accounts.remove_declared_conflict", "POST",
+          lambda w: f"/declared-conflicts/{w.new_declared_conflict()}/delete", staff_only(303),
+          missing=lambda w: f"/declared-conflicts/{NOBODY}/delete"),
     Probe("accounts.own_profile", "GET", lambda w: "/profile", reviewers_only(200)),
     Probe("accounts.update_own_languages", "POST", lambda w: "/profile/languages", reviewers_only(303),
           data=lambda w: {"languages": "es, qu"}),
@@ -250,7 +251,7 @@ MATRIX += [
           api=True, data=lambda w, person=None: {"email": person.email, "password": f.PASSWORD} if person else {},
           label="own credentials (none: 422)"),
     Probe("api.revoke_current_token", "DELETE", lambda w: f"{API}/auth/tokens/current", api_logged_in(204),
-          api=True, fresh_client=True),
+          api=True, own_session=True),
     Probe("api.me", "GET", lambda w: f"{API}/me", api_logged_in(200), api=True),
     Probe("api.create_user", "POST", lambda w: f"{API}/users", api_logged_in(403, admin=409), api=True,
           data=lambda w: {"email": w.member.email, "name": "Otra", "role": "applicant", "password": f.PASSWORD,
@@ -326,9 +327,7 @@ MATRIX += [
 
 def rules_of(app) -> set[tuple[str, str]]:
     return {
-        (rule.endpoint, method)
-        for rule in app.url_map.iter_rules()
-        for method in rule.methods - {"HEAD", "OPTIONS"}
+        (rule.endpoint, method) for rule in app.url_map.iter_rules() for method in rule.methods - {"HEAD", "OPTIONS"}
     }
 
 
@@ -396,7 +395,7 @@ def test_every_role_gets_the_expected_answer_and_foreign_objects_answer_like_mis
     for probe in MATRIX:
         where = f"{probe.method} {probe.endpoint} {probe.label}".strip()
         for role in ROLES:
-            caller = callers[role].fresh() if probe.fresh_client else callers[role]
+            caller = callers[role].fresh() if probe.own_session else callers[role]
             expected = probe.expect[role]
             if role in ("outsider", "unassigned") and probe.missing and expected in (403, 404):
                 request(caller, probe, world, probe.missing(world))  # takes any message waiting in the session
@@ -408,8 +407,12 @@ def test_every_role_gets_the_expected_answer_and_foreign_objects_answer_like_mis
                 response = request(caller, probe, world)
             if response.status_code != expected:
                 wrong.append(f"{where} as {role}: {response.status_code}, expected {expected}")
-            elif role == "anonymous" and expected == 302 and probe.endpoint != "main.home":
-                if not response.headers["Location"].startswith("/login"):
-                    wrong.append(f"{where} as anonymous: redirected to {response.headers['Location']}")
+            elif (
+                role == "anonymous"
+                and expected == 302
+                and probe.endpoint != "main.home"
+                and not response.headers["Location"].startswith("/login")
+            ):
+                wrong.append(f"{where} as anonymous: redirected to {response.headers['Location']}")
     assert not wrong, "unexpected answers:\n" + "\n".join(wrong)
     assert not leaks, "a foreign object answers differently from a missing one:\n" + "\n".join(leaks)

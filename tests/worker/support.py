@@ -47,12 +47,28 @@ def broker(app, url: str):
     try:
         yield celery
     finally:
-        with contextlib.suppress(Exception):
-            celery.pool.force_close_all()
-        kombu.pools.reset()  # the global producer pools would otherwise hand the closed pool to the next app
         app.config["CELERY"] = old_settings
         app.extensions["celery"] = old_celery
         old_celery.set_default()
+        _drop_pools(celery)
+
+
+def _drop_pools(celery) -> None:
+    """Close this app's broker connections and forget its pools in kombu's global registries (keyed by
+    broker URL), so that a later app on the same URL gets fresh ones and other apps keep theirs."""
+    from kombu.utils.collections import eqhash
+
+    connection = celery.connection_for_write()
+    try:
+        key = eqhash(connection)
+        for group in (kombu.pools.producers, kombu.pools.connections):
+            pool = dict.pop(group, key, None)
+            if pool is not None:
+                with contextlib.suppress(Exception):
+                    pool.force_close_all()
+    finally:
+        connection.release()
+    celery.close()
 
 
 def free_port() -> int:
