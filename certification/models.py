@@ -11,8 +11,14 @@ from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus
 from certification.reminders.models import SentReminder  # noqa: F401 - issue 5
 from certification.rescoring.models import RescoreItem, RescoreJob, RescoreStatus  # noqa: F401 - issue 5
-from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore, ScoreSnapshot
-from certification.reviews.models import DeclaredConflict  # noqa: F401 - issue 4
+from certification.reviews.models import (
+    Assignment,
+    AssignmentStatus,
+    DeclaredConflict,  # noqa: F401 - issue 4
+    Moderation,
+    ReviewScore,
+    ScoreSnapshot,
+)
 from certification.seals.models import Area, Dimension, Indicator, Standard, StandardStatus
 
 __all__ = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, g, render_template, request, session
 import flask_babel
+from flask import Flask, g, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy.exc import DataError

@@ -206,3 +206,24 @@ def test_the_scoring_rules_of_the_screen_are_enforced_by_the_service(app):
         services.save_score(reviewer, assignment.id, first.code, first.scale_min, "Demasiado tarde.")
     with pytest.raises(NotFound):
         services.save_score(other, assignment.id, first.code, 2, "No es mi revisión.")
+
+
+def test_agreement_report_of_a_standard_counts_only_submitted_reviews_per_indicator(app):
+    from certification.reviews.agreement import krippendorff_alpha
+    from certification.reviews.queries import agreement_report
+    from tests.reviewing import reviewed_application
+
+    # Application A: reviewers agree everywhere. Application B: the second reviewer is one level lower on
+    # every indicator. Per indicator: 2 pairs, 1 identical -> 50 %, mean |difference| 0.5.
+    reviewed_application([lambda i: i.scale_max, lambda i: i.scale_max])
+    _app_b, _applicant, _facilitator, _people, std = reviewed_application(
+        [lambda i: i.scale_max, lambda i: i.scale_max - 1]
+    )
+    report = agreement_report(std.id)
+    assert report.applications == 2
+    indicator, figures = report.rows[0]
+    top = indicator.scale_max
+    assert (figures.units, figures.pairs) == (2, 2)
+    assert figures.exact_agreement == 0.5 and figures.mean_absolute_difference == 0.5
+    assert figures.alpha == krippendorff_alpha([[top, top], [top, top - 1]])
+    assert report.overall.pairs == 2 * len(report.rows)

@@ -138,7 +138,7 @@ def test_a_review_submission_updates_the_score_through_the_real_worker(app, tmp_
 
 
 def test_a_worker_killed_in_the_middle_of_a_bulk_rescoring_is_replaced_and_nothing_is_lost_or_repeated(
-    app, tmp_path, shared_redis, processes, record_property
+    app, tmp_path, shared_redis, processes, request
 ):
     std = f.standard("gender")
     ids = reviewed_applications(std.id, 600)
@@ -158,7 +158,7 @@ def test_a_worker_killed_in_the_middle_of_a_bulk_rescoring_is_replaced_and_nothi
         first.kill()  # SIGKILL to the worker and its pool child, mid-job
         done_at_kill = progress()
         assert 0 < done_at_kill < 600, done_at_kill
-        record_property("done_when_killed", done_at_kill)
+        request.node.user_properties.append(("done_when_killed", done_at_kill))
         killed = time.perf_counter()
         assert db.session.get(RescoreJob, job_id).status == RescoreStatus.RUNNING
         db.session.commit()
@@ -166,7 +166,7 @@ def test_a_worker_killed_in_the_middle_of_a_bulk_rescoring_is_replaced_and_nothi
         processes.append(start_worker(env, tmp_path / "worker-2.log", "h5-second"))
         processes.append(start_beat(env, tmp_path / "beat.log", tmp_path / "beat-schedule"))
         wait_for(lambda: progress() == 600, timeout=120, what="the second worker to finish the job")
-        record_property("seconds_from_kill_to_done", round(time.perf_counter() - killed, 2))
+        request.node.user_properties.append(("seconds_from_kill_to_done", round(time.perf_counter() - killed, 2)))
         wait_for(lambda: all_done("rescore_standard"), what="the job's outbox row to be done")
     job = db.session.get(RescoreJob, job_id)
     assert job.status == RescoreStatus.DONE and job.finished_at is not None
@@ -237,7 +237,7 @@ def test_two_sweeps_at_once_send_each_reminder_exactly_once_through_smtp(app, tm
 
 
 def test_with_redis_stopped_the_site_answers_fast_and_the_work_is_done_when_redis_is_back(
-    app, tmp_path, processes, record_property
+    app, tmp_path, processes, request
 ):
     if shutil.which("redis-server") is None:
         service_missing("redis-server is not installed")
@@ -262,7 +262,7 @@ def test_with_redis_stopped_the_site_answers_fast_and_the_work_is_done_when_redi
                 assert client.get("/assignments").status_code == 200
                 timings.append(time.perf_counter() - started)
             assert max(timings) < 1.0, timings
-            record_property("request_seconds_with_redis_down", [round(t, 3) for t in timings])
+            request.node.user_properties.append(("request_seconds_with_redis_down", [round(t, 3) for t in timings]))
             rows = outbox_rows("recalculate_score")
             assert len(rows) == len(walk.reviewers) and all(r.sent_at is None and r.done_at is None for r in rows)
             assert latest_snapshot(walk.id) is None
@@ -270,7 +270,9 @@ def test_with_redis_stopped_the_site_answers_fast_and_the_work_is_done_when_redi
             throwaway.start()  # empty: whatever was queued before is gone; the outbox still has it
             restarted = time.perf_counter()
             wait_for(lambda: all_done("recalculate_score"), timeout=90, what="the relay and worker after restart")
-            record_property("seconds_from_redis_restart_to_done", round(time.perf_counter() - restarted, 2))
+            request.node.user_properties.append(
+                ("seconds_from_redis_restart_to_done", round(time.perf_counter() - restarted, 2))
+            )
         assert score_is_current(walk.id)
     finally:
         throwaway.kill()
