@@ -86,6 +86,7 @@ def init_app(app: Flask) -> None:
         # When a request runs inside an outer app context (tests, CLI), `g` outlives it: drop the
         # per-request caches so the next request sees its own user and language.
         g.pop("_login_user", None)
+        g.pop("csrf_token", None)
         flask_babel.refresh()
 
     @app.after_request

@@ -56,10 +56,11 @@ def download(evidence_id: int):
         evidence = services.visible_evidence(current_user, evidence_id)
     except NotFound:
         abort(404)
-    handle = storage().open(evidence.storage_key)
+    store, key = storage(), evidence.storage_key
 
     def stream():
-        with handle:
+        # Opened only once the body is read, and closed even if the client goes away half-way.
+        with store.open(key) as handle:
             while chunk := handle.read(64 * 1024):
                 yield chunk
 

@@ -219,6 +219,7 @@ def auto_assign(user, round_id: int, *, apply: bool, expected_digest: str | None
     Facilitators and admins only (others: NotFound, like the round itself). A closed round is refused.
     With `expected_digest` (the preview's), applying is refused if the plan changed since the preview.
     """
+    # Imported here so that the planner above stays importable (and testable) without Flask or a database.
     from certification.errors import NotEditable, StateConflict
     from certification.extensions import db
     from certification.outbox.services import commit

@@ -18,7 +18,7 @@ from certification.evidence.models import Evidence
 from certification.evidence.services import upload
 from certification.extensions import db
 from tests import factories as f
-from tests.web.helpers import fresh_client
+from tests.web.helpers import fresh_client, normalised
 
 
 @pytest.fixture(autouse=True)
@@ -286,4 +286,4 @@ def test_a_download_is_404_for_other_organisations_and_unassigned_reviewers(app)
         refused = client.get(f"/evidence/{walk.evidence_id}")
         nothing = client.get("/evidence/999999")
         assert refused.status_code == nothing.status_code == 404, person.role
-        assert refused.data == nothing.data
+        assert normalised(refused) == normalised(nothing)
