@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 import secrets
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
@@ -62,34 +62,23 @@ def follow_application(application, event: str, now: datetime) -> None:
 
 def expire_due_certificates(today: date | None = None) -> int:
     """Fire `expire` for valid certificates past their date, and `revoke` after 6 months of suspension."""
-    from datetime import timedelta
-
     from certification.applications.services import fire_system_event
     from certification.errors import DomainError
 
     today = today or utcnow().date()
+    suspended_before = datetime.combine(today - timedelta(days=SUSPENSION_MAX_DAYS), time.min, tzinfo=UTC)
+    due = (
+        ("expire", "Certificate validity ended.",
+         (Certificate.status == CertificateStatus.VALID, Certificate.expires_on < today)),
+        ("revoke", "Suspension lasted more than 6 months.",
+         (Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_at < suspended_before)),
+    )  # fmt: skip
     done = 0
-    expired = db.session.scalars(
-        select(Certificate.application_id).where(
-            Certificate.status == CertificateStatus.VALID, Certificate.expires_on < today
-        )
-    ).all()
-    for application_id in expired:
-        try:
-            fire_system_event(application_id, "expire", "Certificate validity ended.")
-            done += 1
-        except DomainError:
-            db.session.rollback()
-    limit = utcnow() - timedelta(days=SUSPENSION_MAX_DAYS)
-    overdue = db.session.scalars(
-        select(Certificate.application_id).where(
-            Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_at < limit
-        )
-    ).all()
-    for application_id in overdue:
-        try:
-            fire_system_event(application_id, "revoke", "Suspension lasted more than 6 months.")
-            done += 1
-        except DomainError:
-            db.session.rollback()
+    for event, reason, conditions in due:
+        for application_id in db.session.scalars(select(Certificate.application_id).where(*conditions)).all():
+            try:
+                fire_system_event(application_id, event, reason)
+                done += 1
+            except DomainError:  # changed meanwhile (e.g. reinstated): the next sweep looks again
+                db.session.rollback()
     return done
