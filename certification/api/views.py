@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, current_app, g
 from werkzeug.datastructures import FileStorage
 
 from certification.accounts import services as accounts
@@ -25,8 +25,7 @@ from certification.applications.policies import may_see_score
 from certification.certificates import queries as certificate_queries
 from certification.errors import Forbidden, NotFound, ValidationFailed
 from certification.evidence import services as evidence_services
-from certification.evidence.storage import storage
-from certification.evidence.views import attachment_headers
+from certification.evidence.views import file_response
 from certification.extensions import db, limiter
 from certification.organizations import services as organizations
 from certification.organizations.models import Organization
@@ -221,15 +220,7 @@ def evidence_content(user, evidence_id: int):
 
     As an attachment, for those who may see its application.
     """
-    row = evidence_services.visible_evidence(user, evidence_id)
-    handle = storage().open(row.storage_key)
-
-    def chunks():
-        with handle:
-            while chunk := handle.read(64 * 1024):
-                yield chunk
-
-    return Response(chunks(), mimetype=row.content_type, headers=attachment_headers(row))
+    return file_response(evidence_services.visible_evidence(user, evidence_id))
 
 
 @op("POST", APP + "/events", body=s.EventIn, returns=s.ApplicationOut, errors=(403, 404, 409),

@@ -49,13 +49,8 @@ def attachment_headers(evidence) -> dict[str, str]:
     }
 
 
-@bp.get("/evidence/<int:evidence_id>")
-@login_required
-def download(evidence_id: int):
-    try:
-        evidence = services.visible_evidence(current_user, evidence_id)
-    except NotFound:
-        abort(404)
+def file_response(evidence) -> Response:
+    """The evidence file as a safe attachment (UI and API), streamed in chunks."""
     store, key = storage(), evidence.storage_key
 
     def stream():
@@ -65,3 +60,13 @@ def download(evidence_id: int):
                 yield chunk
 
     return Response(stream(), mimetype=evidence.content_type, headers=attachment_headers(evidence))
+
+
+@bp.get("/evidence/<int:evidence_id>")
+@login_required
+def download(evidence_id: int):
+    try:
+        evidence = services.visible_evidence(current_user, evidence_id)
+    except NotFound:
+        abort(404)
+    return file_response(evidence)
