@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
@@ -14,6 +13,7 @@ from certification.certificates.models import Certificate
 from certification.errors import NotFound
 from certification.evidence.models import Evidence, evidence_indicators
 from certification.extensions import db
+from certification.pagination import Page, paginate  # noqa: F401 - Page re-exported
 from certification.pilots.models import PilotRound, RoundStatus
 from certification.reviews import queries as review_queries
 from certification.reviews.models import Assignment, AssignmentStatus
@@ -49,18 +49,6 @@ def load_for_page(user, application_id: int) -> Application:
     return application
 
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
 def list_visible(user, *, state: str | None = None, area: str | None = None, page: int = 1, per_page: int = 25):
     """One page of the applications `user` may see: two queries whatever the number of rows."""
     where = [visible_filter(user)]
@@ -68,18 +56,10 @@ def list_visible(user, *, state: str | None = None, area: str | None = None, pag
         where.append(Application.state == wf.State(state))
     if area:
         where.append(Application.standard_id.in_(select(Standard.id).where(Standard.area == area)))
-    total = db.session.scalar(select(func.count(Application.id)).where(*where))
-    items = list(
-        db.session.scalars(
-            select(Application)
-            .where(*where)
-            .options(joinedload(Application.organization), joinedload(Application.standard))
-            .order_by(Application.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return paginate(
+        select(Application).where(*where), (Application.id,), page, per_page,
+        options=(joinedload(Application.organization), joinedload(Application.standard)),
+    )  # fmt: skip
 
 
 def indicator_by_code(standard_id: int, code: str) -> Indicator | None:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from certification.certificates.models import Certificate, CertificateStatus
 from certification.extensions import db
+from certification.pagination import paginate
 
 
 def registry_page(page: int = 1, per_page: int = 50, area: str | None = None, country: str | None = None):
-    from certification.applications.queries import Page
     from certification.seals.models import Standard
 
     where = [Certificate.status == CertificateStatus.VALID]
@@ -20,18 +20,10 @@ def registry_page(page: int = 1, per_page: int = 50, area: str | None = None, co
         from certification.organizations.models import Organization
 
         where.append(Certificate.organization_id.in_(select(Organization.id).where(Organization.country == country)))
-    total = db.session.scalar(select(func.count(Certificate.id)).where(*where))
-    items = list(
-        db.session.scalars(
-            select(Certificate)
-            .where(*where)
-            .options(joinedload(Certificate.organization), joinedload(Certificate.standard))
-            .order_by(Certificate.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return paginate(
+        select(Certificate).where(*where), (Certificate.id,), page, per_page,
+        options=(joinedload(Certificate.organization), joinedload(Certificate.standard)),
+    )  # fmt: skip
 
 
 def by_code(code: str) -> Certificate | None:

@@ -443,20 +443,11 @@ def auto_assign_names(plan) -> dict:
 
 def reviewer_page(page: int, per_page: int = 25):
     """One page of reviewers with their affiliations and loads: four queries whatever the number of rows."""
-    from certification.applications.queries import Page
+    from certification.pagination import paginate
 
-    total = db.session.scalar(select(func.count(User.id)).where(User.role == Role.REVIEWER))
-    people = list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.REVIEWER)
-            .options(selectinload(User.affiliations))
-            .order_by(User.name, User.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
-    )
-    return Page(items=people, page=page, per_page=per_page, total=total), active_counts([p.id for p in people])
+    people = paginate(select(User).where(User.role == Role.REVIEWER), (User.name, User.id), page, per_page,
+                      options=(selectinload(User.affiliations),))  # fmt: skip
+    return people, active_counts([p.id for p in people.items])
 
 
 def reviewer_profile(reviewer_id: int) -> User | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from certification.accounts.models import Role
@@ -15,6 +15,7 @@ from certification.applications.policies import is_member, is_staff
 from certification.errors import NotFound
 from certification.evidence.services import evidence_of
 from certification.extensions import db
+from certification.pagination import paginate
 from certification.reviews import queries, services
 from certification.reviews.forms import (
     AcceptForm,
@@ -53,19 +54,9 @@ def my_assignments():
     elif not is_staff(current_user):
         abort(403)
     page = page_arg()
-    total = db.session.scalar(select(func.count(Assignment.id)).where(*where))
-    assignments = list(
-        db.session.scalars(
-            select(Assignment)
-            .where(*where)
-            .options(joinedload(Assignment.application), joinedload(Assignment.reviewer))
-            .order_by(Assignment.id.desc())
-            .limit(PER_PAGE)
-            .offset((page - 1) * PER_PAGE)
-        )
-    )
-    pager = application_queries.Page(items=assignments, page=page, per_page=PER_PAGE, total=total)
-    return render_template("reviews/assignments.html", assignments=assignments, page=pager, today=utcnow().date(),
+    pager = paginate(select(Assignment).where(*where), (Assignment.id.desc(),), page, PER_PAGE,
+                     options=(joinedload(Assignment.application), joinedload(Assignment.reviewer)))  # fmt: skip
+    return render_template("reviews/assignments.html", assignments=pager.items, page=pager, today=utcnow().date(),
                            statuses=AssignmentStatus, accept_form=AcceptForm(), decline_form=DeclineForm())  # fmt: skip
 
 
