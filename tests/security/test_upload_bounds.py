@@ -273,9 +273,9 @@ def test_a_streamed_upload_without_content_length_is_cut_at_the_request_limit(ap
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 64 * 1024)
     request = multipart(f.PDF + b"%" + b"x" * (256 * 1024), "a.pdf", indicators=walk.essential[0])
     api = as_user(app.test_client(), walk.applicant)
+    chunked = {"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"}
     answer = api.post(f"/applications/{walk.id}/evidence", input_stream=io.BytesIO(request["data"]),
-                      content_type=request["content_type"],
-                      environ_overrides={"wsgi.input_terminated": True, "HTTP_TRANSFER_ENCODING": "chunked"})  # fmt: skip
+                      content_type=request["content_type"], environ_overrides=chunked)  # fmt: skip
     assert answer.request.content_length is None
     assert answer.status_code == 413 and error_of(answer)["code"] == "too_large"
     assert db.session.query(Evidence).count() == 0
@@ -286,8 +286,9 @@ def test_a_content_length_that_lies_gets_a_clean_refusal(app, walk):
     request = multipart(f.PDF, "a.pdf", indicators=walk.essential[0])
     api = as_user(app.test_client(), walk.applicant)
     for declared in (10, len(request["data"]) // 2):
+        lying = {"CONTENT_LENGTH": str(declared)}
         answer = api.post(f"/applications/{walk.id}/evidence", data=request["data"],
-                          content_type=request["content_type"], environ_overrides={"CONTENT_LENGTH": str(declared)})  # fmt: skip
+                          content_type=request["content_type"], environ_overrides=lying)  # fmt: skip
         assert 400 <= answer.status_code < 500, answer.get_data()[:300]
         assert error_of(answer)["code"] in ("bad_request", "validation_error")
     assert db.session.query(Evidence).count() == 0
