@@ -24,6 +24,8 @@ class Base:
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE / "evidence"))
     EVIDENCE_MAX_FILE_BYTES = int(os.environ.get("EVIDENCE_MAX_FILE_BYTES", 25 * 1024 * 1024))
     EVIDENCE_MAX_APPLICATION_BYTES = int(os.environ.get("EVIDENCE_MAX_APPLICATION_BYTES", 500 * 1024 * 1024))
+    # All the evidence of one organisation, withdrawn applications included: new applications add no room.
+    EVIDENCE_MAX_ORGANIZATION_BYTES = int(os.environ.get("EVIDENCE_MAX_ORGANIZATION_BYTES", 2 * 1024 * 1024 * 1024))
     # A request may carry one file plus a little form data.
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_FILE_BYTES + 1024 * 1024
     LANGUAGES = ("es", "en")

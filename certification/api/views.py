@@ -196,7 +196,8 @@ def upload_evidence(user, application_id: int, form: s.EvidenceUpload):
     """Upload an evidence file (applicant)
 
     multipart/form-data: `file`, `indicators` (comma-separated codes), `description`. The type is detected
-    from the content (PDF, DOCX, XLSX, ODT, ODS, CSV, PNG, JPEG); 413 over the size limit.
+    from the content (PDF, DOCX, XLSX, ODT, ODS, CSV, PNG, JPEG); 413 `too_large` over the per-file limit or when
+    the application's or the organisation's evidence would go over its total limit.
     """
     if not isinstance(form.file, FileStorage):
         raise ValidationFailed({"file": [N_("Choose a file to upload.")]})
