@@ -1,0 +1,81 @@
+"""Browser sessions: who a session names, and when it ends.
+
+A session stores "<user id>:<session epoch>" (User.get_id) with the time of login and of the last request.
+It names nobody once the person's epoch moved on (logout, password change, deactivation: see
+services.end_all_sessions), once it has been idle for SESSION_IDLE_MINUTES, or SESSION_MAX_HOURS after the
+login — whatever the signed cookie says, since these are checked on the server at every request.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app, session
+from flask_login import login_user
+
+from certification.extensions import db
+
+LOGGED_IN_AT = "_sello_login_at"
+SEEN_AT = "_sello_seen_at"
+# The last-seen time is written back at most this often, so that not every response sets the cookie anew.
+SEEN_RESOLUTION = 60
+_AUTH_KEYS = ("_user_id", "_fresh", "_id", LOGGED_IN_AT, SEEN_AT)
+
+
+def now() -> float:
+    """Seconds since the epoch; tests move this clock."""
+    return time.time()
+
+
+def start(user) -> None:
+    """A fresh session for `user` (nothing of the anonymous one is kept but its language)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user)
+    session[LOGGED_IN_AT] = session[SEEN_AT] = now()
+
+
+def finish() -> None:
+    """Forget the person in this session (and any remember-me cookie), keeping the language."""
+    for key in _AUTH_KEYS:
+        session.pop(key, None)
+    session["_remember"] = "clear"
+
+
+def _parse(session_id: str) -> tuple[int, int] | None:
+    user_id, sep, epoch = (session_id or "").partition(":")
+    if not sep or not user_id.isdigit() or not epoch.isdigit() or int(user_id) > 2**31 - 1:
+        return None
+    return int(user_id), int(epoch)
+
+
+def _expired(moment: float) -> bool:
+    logged_in, seen = session.get(LOGGED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(logged_in, int | float) or not isinstance(seen, int | float):
+        return True
+    idle = current_app.config.get("SESSION_IDLE_MINUTES", 120) * 60
+    longest = current_app.config.get("SESSION_MAX_HOURS", 12) * 3600
+    return moment - seen > idle or moment - logged_in > longest
+
+
+def load_user(session_id: str):
+    """Flask-Login's user loader: the person this session or remember-me cookie names, if it is still live."""
+    from certification.accounts.models import User
+
+    parsed = _parse(session_id)
+    from_session = "_user_id" in session  # else Flask-Login is reading a remember-me cookie
+    moment = now()
+    if parsed is None or (from_session and _expired(moment)):
+        finish()
+        return None
+    user = db.session.get(User, parsed[0])
+    if user is None or user.session_epoch != parsed[1]:
+        finish()
+        return None
+    if not from_session:
+        session[LOGGED_IN_AT] = moment  # a remember-me cookie (of the current epoch) starts a new session
+    if not from_session or moment - session[SEEN_AT] >= SEEN_RESOLUTION:
+        session[SEEN_AT] = moment
+    return user
