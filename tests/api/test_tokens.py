@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from certification.accounts.models import User
 from certification.accounts import throttle
+from certification.accounts.models import User
 from certification.api.models import ApiToken
 from certification.api.services import revoke_tokens_of
 from certification.extensions import db
