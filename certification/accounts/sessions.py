@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from flask import current_app, session
+from flask import current_app, has_request_context, request, session
 from flask_login import login_user
 
 from certification.extensions import db
@@ -51,6 +51,10 @@ def _parse(session_id: str) -> tuple[int, int] | None:
     return int(user_id), int(epoch)
 
 
+def _has_remember_cookie() -> bool:
+    return has_request_context() and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+
+
 def _expired(moment: float) -> bool:
     logged_in, seen = session.get(LOGGED_IN_AT), session.get(SEEN_AT)
     if not isinstance(logged_in, int | float) or not isinstance(seen, int | float):
@@ -65,7 +69,8 @@ def load_user(session_id: str):
     from certification.accounts.models import User
 
     parsed = _parse(session_id)
-    from_session = "_user_id" in session  # else Flask-Login is reading a remember-me cookie
+    # Every login stamps the session; an unstamped one is Flask-Login reading a remember-me cookie.
+    from_session = LOGGED_IN_AT in session or not _has_remember_cookie()
     moment = now()
     if parsed is None or (from_session and _expired(moment)):
         finish()
