@@ -76,7 +76,7 @@ def load_user(session_id: str):
         finish()
         return None
     user = db.session.get(User, parsed[0])
-    if user is None or user.session_epoch != parsed[1]:
+    if user is None or user.session_epoch != parsed[1] or not user.active:
         finish()
         return None
     if not from_session:

@@ -49,7 +49,7 @@ def login():
 @login_required
 def logout():
     # Every session and API token of the person ends, not only this cookie (a copy of it would still work).
-    end_all_sessions(current_user, "logout")
+    end_all_sessions(current_user._get_current_object(), "logout")
     logout_user()
     session.clear()
     return redirect(url_for("main.home"), code=303)

@@ -96,3 +96,14 @@ def test_one_helper_reads_targets_as_a_browser_does():
     assert same_origin_referrer("https://sello.example.evil/p", "sello.example", DEFAULT) == DEFAULT
     assert same_origin_referrer("ftp://sello.example/p", "sello.example", DEFAULT) == DEFAULT
     assert same_origin_referrer(None, "sello.example", DEFAULT) == DEFAULT
+
+
+def test_a_page_that_asked_for_a_login_is_shown_after_it(app):
+    person = f.applicant()
+    client = fresh_client(app)
+    asked = client.get("/applications?state=draft")
+    assert asked.status_code == 302
+    login_url = asked.headers["Location"]
+    assert login_url.startswith("/login?next=")
+    response = client.post(login_url, data={"email": person.email, "password": f.PASSWORD})
+    assert response.headers["Location"] == "/applications?state=draft"
