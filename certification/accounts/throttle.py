@@ -54,6 +54,11 @@ class _Counter:
 
 
 def init_app(app: Flask) -> None:
+    for setting in ("LOGIN_ACCOUNT_LIMIT", "LOGIN_CLIENT_LIMIT"):  # a typo stops the start, not every login
+        try:
+            parse(app.config[setting])
+        except ValueError as exc:
+            raise ValueError(f"{setting} must read like '5 per 15 minutes', not {app.config[setting]!r}") from exc
     app.extensions[EXTENSION] = _Counter(storage_uri(app.config), app.config.get("LOGIN_THROTTLE_PREFIX", "sello"))
 
 

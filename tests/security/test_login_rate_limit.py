@@ -167,3 +167,23 @@ def test_two_web_processes_sharing_redis_count_failures_together(app, database_u
             with each.app_context():
                 db.session.remove()
                 db.engine.dispose()
+
+
+def test_without_an_answering_redis_the_limits_still_hold_in_the_process_and_login_never_fails(database_url, tmp_path):
+    unreachable = create_app({"SELLO_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url,
+                              "EVIDENCE_DIR": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:1/0"})  # fmt: skip
+    person, colleague = f.applicant(), f.applicant()
+    client = unreachable.test_client()
+    try:
+        assert [_web(client, person.email, "guessing").status_code for _ in range(6)] == [401] * 6
+        assert _web(client, person.email, f.PASSWORD).status_code == 401
+        assert _web(client, colleague.email, f.PASSWORD).status_code == 303
+    finally:
+        with unreachable.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def test_a_limit_that_cannot_be_read_stops_the_start():
+    with pytest.raises(ValueError, match="LOGIN_CLIENT_LIMIT"):
+        create_app({"SELLO_CONFIG": "testing", "LOGIN_CLIENT_LIMIT": "fifty a day"})
