@@ -12,6 +12,7 @@ import time
 
 from flask import current_app, has_request_context, request, session
 from flask_login import login_user
+from flask_login.utils import decode_cookie
 
 from certification.extensions import db
 
@@ -51,8 +52,12 @@ def _parse(session_id: str) -> tuple[int, int] | None:
     return int(user_id), int(epoch)
 
 
-def _has_remember_cookie() -> bool:
-    return has_request_context() and current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+def _remembered(session_id: str) -> bool:
+    """Whether Flask-Login is reading a valid remember-me cookie for `session_id` in this request."""
+    if not has_request_context():
+        return False
+    cookie = request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
+    return cookie is not None and decode_cookie(cookie) == session_id
 
 
 def _expired(moment: float) -> bool:
@@ -70,7 +75,7 @@ def load_user(session_id: str):
 
     parsed = _parse(session_id)
     # Every login stamps the session; an unstamped one is Flask-Login reading a remember-me cookie.
-    from_session = LOGGED_IN_AT in session or not _has_remember_cookie()
+    from_session = LOGGED_IN_AT in session or not _remembered(session_id)
     moment = now()
     if parsed is None or (from_session and _expired(moment)):
         finish()
