@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext
 
@@ -17,6 +15,7 @@ from certification.errors import (
     UnsupportedType,
     ValidationFailed,
 )
+from certification.redirects import same_origin_referrer
 from workflows.messages import Unmet
 
 
@@ -38,11 +37,7 @@ def messages_of(exc: DomainError) -> list[str]:
 
 def safe_back(default: str) -> str:
     """Where to go back to: the referring page of this site, else `default`."""
-    target = request.referrer or ""
-    parts = urlsplit(target)
-    if target and parts.netloc == request.host and parts.scheme in ("http", "https"):
-        return target
-    return default
+    return same_origin_referrer(request.referrer, request.host, default)
 
 
 def run(action, *, success: str | None = None, back: str | None = None, then=None):

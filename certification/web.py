@@ -47,11 +47,11 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from certification.accounts.models import User
+    from certification.accounts import sessions, throttle
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A session names "<id>:<epoch>" and ends on logout, idle and absolute timeouts (accounts/sessions.py).
+    login_manager.user_loader(sessions.load_user)
+    throttle.init_app(app)
 
     from certification.accounts.views import bp as accounts_bp
     from certification.applications.views import bp as applications_bp

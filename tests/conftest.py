@@ -107,3 +107,13 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_limits(request):
+    """Failed logins of one test never count against the next (the session-wide app keeps its counters)."""
+    yield
+    if "app" in request.fixturenames:
+        from certification.accounts import throttle
+
+        throttle.reset(request.getfixturevalue("app"))

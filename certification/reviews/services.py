@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from certification.accounts.models import Affiliation, AffiliationKind, Role, User
+from certification.accounts.services import end_all_sessions
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
 from certification.applications.policies import is_staff
@@ -440,6 +441,8 @@ def update_reviewer_profile(user, reviewer_id: int, *, areas, countries, languag
     reviewer.countries = country_list
     reviewer.languages = language_list
     reviewer.max_active_assignments = max_active_assignments
+    if reviewer.active and not active:
+        end_all_sessions(reviewer, "deactivated", commit_now=False)  # in this transaction
     reviewer.active = active
     commit()
     return reviewer

@@ -334,6 +334,9 @@ def rules_of(app) -> set[tuple[str, str]]:
 @pytest.fixture(autouse=True)
 def _session(app, monkeypatch):
     f.fast_password_hashing(monkeypatch)
+    # One wrong password per role would lock the member's account (the login limits have their own tests in
+    # tests/security/test_login_rate_limit.py); here only who may call what is checked.
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_LIMIT", "1000 per minute")
     yield
     f.release_session()
 
@@ -405,6 +408,8 @@ def test_every_role_gets_the_expected_answer_and_foreign_objects_answer_like_mis
                     leaks.append(f"{where} as {role}: {response.status_code}, a missing id {nothing.status_code}")
             else:
                 response = request(caller, probe, world)
+            if probe.endpoint == "accounts.logout" and role in callers and callers[role].person is not None:
+                callers[role] = callers[role].fresh()  # logging out ended every session and token of the person
             if response.status_code != expected:
                 wrong.append(f"{where} as {role}: {response.status_code}, expected {expected}")
             elif (
