@@ -37,6 +37,25 @@ class DatabaseId(IntegerConverter):
         super().__init__(map, fixed_digits, min, max, signed)
 
 
+# API reads anyone may make without credentials, the same for everyone: a shared cache may keep them.
+PUBLIC_API_READS = frozenset({"api.registry", "api.verify_certificate", "api.openapi_document"})
+
+
+def _personal(response) -> bool:
+    """Does this answer belong to one person, so that no browser or proxy cache may keep a copy?
+
+    Every answer to a logged-in person (Flask-Login has loaded them by the time a protected view ran) or to a
+    request carrying credentials, every API answer but the public reads (the token answer included), and
+    every answer that sets a cookie (the session is saved after this hook: `session.modified` says it will be).
+    """
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated:
+        return True
+    if request.headers.get("Authorization") or session.modified or response.headers.get("Set-Cookie"):
+        return True
+    return request.path.startswith("/api/") and request.endpoint not in PUBLIC_API_READS
+
+
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     db.init_app(app)
@@ -102,6 +121,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if _personal(response) and "no-store" not in (response.headers.get("Cache-Control") or ""):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.context_processor

@@ -11,6 +11,7 @@ from certification.accounts.models import Affiliation, AffiliationKind, Role, Us
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
 from certification.applications.policies import is_staff
+from certification.echo import say, shorten
 from certification.errors import (
     ConflictOfInterest,
     Duplicate,
@@ -39,6 +40,7 @@ from certification.reviews.policies import ASSIGNABLE_STATES, conflict_rule, una
 from certification.seals.models import Area, Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
+from certification.validation import DATE_OUT_OF_WINDOW, date_in_window
 from standards.scoring import compute_score, compute_self_assessment
 from workflows.application import State
 from workflows.messages import N_, Unmet
@@ -74,6 +76,8 @@ def _check_due_on(due_on: date | None, today: date) -> date:
         return today + timedelta(days=DEFAULT_REVIEW_DAYS)
     if not isinstance(due_on, date):
         raise ValidationFailed({"due_on": [N_("Give the due date as YYYY-MM-DD.")]})
+    if not date_in_window(due_on):
+        raise ValidationFailed({"due_on": [DATE_OUT_OF_WINDOW]})
     if due_on < today:
         raise ValidationFailed({"due_on": [N_("The due date cannot be in the past.")]})
     if due_on > today + timedelta(days=MAX_REVIEW_DAYS):
@@ -262,7 +266,7 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     app_obj = application_queries.get_visible(user, assignment.application_id)
     indicator = application_queries.indicator_by_code(app_obj.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [say("Unknown indicator %(code)s.", code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if score is None:
         if not indicator.allows_na:
@@ -328,7 +332,7 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
         raise NotEditable(N_("Scores can be moderated while under review or piloted."))
     indicator = application_queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [say("Unknown indicator %(code)s.", code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if (
         isinstance(score, bool)
@@ -475,8 +479,12 @@ def _check_affiliation_fields(organization_id, kind, since, until, errors: dict)
         errors["organization_id"] = [N_("Unknown organisation.")]
     if not isinstance(since, date):
         errors["since"] = [N_("Give the start date as YYYY-MM-DD.")]
+    elif not date_in_window(since):
+        errors["since"] = [DATE_OUT_OF_WINDOW]
     if until is not None and not isinstance(until, date):
         errors["until"] = [N_("Give the end date as YYYY-MM-DD.")]
+    elif until is not None and not date_in_window(until):
+        errors["until"] = [DATE_OUT_OF_WINDOW]
     elif until is not None and isinstance(since, date) and until < since:
         errors["until"] = [N_("The end date cannot be before the start date.")]
     return kind_value
@@ -509,6 +517,8 @@ def end_affiliation(user, affiliation_id: int, until: date) -> Affiliation:
     errors: dict[str, list[str]] = {}
     if not isinstance(until, date):
         errors["until"] = [N_("Give the end date as YYYY-MM-DD.")]
+    elif not date_in_window(until):
+        errors["until"] = [DATE_OUT_OF_WINDOW]
     elif until < affiliation.since:
         errors["until"] = [N_("The end date cannot be before the start date.")]
     if errors:
