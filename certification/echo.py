@@ -8,6 +8,7 @@ more"; each echoed value is cut to VALUE_LIMIT characters.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import nullcontext
 
 import flask_babel
 from flask import has_request_context, request
@@ -22,36 +23,29 @@ def shorten(value, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _locale() -> str | None:
+def _in_locale():
     """The API answers in its own language (?lang=, the token holder's, Accept-Language); pages in the UI's."""
     if request.blueprint == "api":
         from certification.api.errors import api_locale
 
-        return api_locale()
-    return None
+        return flask_babel.force_locale(api_locale())
+    return nullcontext()
 
 
 def say(message: str, **params) -> str:
-    """`message` (an English msgid) translated now for the current request, with `params` filled in; plain
-    English outside a request (CLI, services called from tests)."""
+    """`message` (an English msgid, marked with N_ where it is written) translated now for the current request,
+    with `params` filled in; plain English outside a request (CLI, services called from tests)."""
     if not has_request_context():
         return message % params if params else message
-    locale = _locale()
-    if locale is None:
-        return flask_babel.gettext(message, **params)
-    with flask_babel.force_locale(locale):
+    with _in_locale():
         return flask_babel.gettext(message, **params)
 
 
 def _more(items: str, rest: int) -> str:
-    singular, plural = "%(items)s and %(num)d more", "%(items)s and %(num)d more"
     if not has_request_context():
-        return (singular if rest == 1 else plural) % {"items": items, "num": rest}
-    locale = _locale()
-    if locale is None:
-        return flask_babel.ngettext(singular, plural, rest, items=items)
-    with flask_babel.force_locale(locale):
-        return flask_babel.ngettext(singular, plural, rest, items=items)
+        return f"{items} and {rest} more"
+    with _in_locale():
+        return flask_babel.ngettext("%(items)s and %(num)d more", "%(items)s and %(num)d more", rest, items=items)
 
 
 def listing(values: Iterable, limit: int = LIST_LIMIT) -> str:

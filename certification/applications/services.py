@@ -112,7 +112,7 @@ def save_self_assessment(user, application_id: int, code: str, rating, explanati
         raise NotEditable(N_("The self-assessment can only be changed in draft or when changes are requested."))
     indicator = queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [say("Unknown indicator %(code)s.", code=shorten(code))]})
+        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if rating is None:
         if not indicator.allows_na:
@@ -165,7 +165,7 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
         unknown = [c for c in indicators if c not in known]
         if unknown:
             raise ValidationFailed(
-                {"indicators": [say("Unknown indicators: %(codes)s.", codes=listing(dict.fromkeys(unknown)))]}
+                {"indicators": [say(N_("Unknown indicators: %(codes)s."), codes=listing(dict.fromkeys(unknown)))]}
             )
         indicators = tuple(dict.fromkeys(indicators))
     now = utcnow()

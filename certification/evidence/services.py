@@ -56,7 +56,7 @@ def upload(
     )
     unknown = sorted(set(codes) - {i.code for i in indicators})
     if unknown:
-        raise ValidationFailed({"indicators": [say("Unknown indicators: %(codes)s.", codes=listing(unknown))]})
+        raise ValidationFailed({"indicators": [say(N_("Unknown indicators: %(codes)s."), codes=listing(unknown))]})
     if len(description or "") > 2000:
         raise ValidationFailed({"description": [N_("At most 2000 characters.")]})
 

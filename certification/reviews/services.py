@@ -266,7 +266,7 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     app_obj = application_queries.get_visible(user, assignment.application_id)
     indicator = application_queries.indicator_by_code(app_obj.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [say("Unknown indicator %(code)s.", code=shorten(code))]})
+        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if score is None:
         if not indicator.allows_na:
@@ -332,7 +332,7 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
         raise NotEditable(N_("Scores can be moderated while under review or piloted."))
     indicator = application_queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [say("Unknown indicator %(code)s.", code=shorten(code))]})
+        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if (
         isinstance(score, bool)
