@@ -40,7 +40,7 @@ from certification.reviews.policies import ASSIGNABLE_STATES, conflict_rule, una
 from certification.seals.models import Area, Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
-from certification.validation import DATE_OUT_OF_WINDOW, date_in_window
+from certification.validation import DATE_OUT_OF_WINDOW, MAX_ID, date_in_window
 from standards.scoring import compute_score, compute_self_assessment
 from workflows.application import State
 from workflows.messages import N_, Unmet
@@ -278,9 +278,12 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
         errors["comment"] = [N_("A comment is required.")]
     elif len(comment) > MAX_TEXT:
         errors["comment"] = [f"At most {MAX_TEXT} characters."]
-    cited = sorted({int(e) for e in evidence_ids or ()}) if all(str(e).isdigit() for e in evidence_ids or ()) else None
+    whole = all(str(e).isascii() and str(e).isdigit() for e in evidence_ids or ())
+    cited = sorted({int(e) for e in evidence_ids or ()}) if whole else None
     if cited is None:
         errors["evidence_ids"] = [N_("Evidence ids must be whole numbers.")]
+    elif cited and cited[-1] > MAX_ID:  # names no row: refused before the database sees a number it cannot hold
+        errors["evidence_ids"] = [N_("Cite only evidence files of this application.")]
     elif cited:
         from certification.evidence.models import Evidence
 

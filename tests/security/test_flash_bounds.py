@@ -55,7 +55,9 @@ def test_the_api_error_for_unknown_codes_is_bounded_and_translated(app, client):
     assert response.status_code == 422
     error = error_of(response)
     assert len(response.get_data()) < 1024
-    assert error["details"]["fields"]["indicators"] == ["Unknown indicators: X00000, X00001, X00002, X00003, X00004 and 55 more."]
+    assert error["details"]["fields"]["indicators"] == [
+        "Unknown indicators: X00000, X00001, X00002, X00003, X00004 and 55 more."
+    ]
 
 
 def test_a_long_unknown_code_is_cut_in_the_message(app):
@@ -83,8 +85,8 @@ def test_request_changes_with_unknown_indicators_names_five_of_them(app):
     case = Case().under_review()
     client = fresh_client(app, case.facilitator)
     codes = [f"NOPE{n}" for n in range(700)]
-    response = client.post(f"/applications/{case.id}/events",
-                           data={"event": "request_changes", "reason": "Falta el acta.", "indicators": codes})  # fmt: skip
+    data = {"event": "request_changes", "reason": "Falta el acta.", "indicators": codes}
+    response = client.post(f"/applications/{case.id}/events", data=data)
     assert response.status_code == 303
     assert _cookie_bytes(response) < COOKIE_CEILING
     [message] = _flashes(client)
