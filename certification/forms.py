@@ -19,9 +19,16 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, TextAreaField
 
 from certification.echo import shorten
-from certification.validation import DATE_OUT_OF_WINDOW, MAX_ID, date_in_window, has_control_characters
+from certification.validation import (
+    CONTROL_CHARACTERS,
+    DATE_OUT_OF_WINDOW,
+    LINE_CONTROL_CHARACTERS,
+    MAX_ID,
+    date_in_window,
+    has_control_characters,
+)
 
-CONTROL_CHARACTERS = _l("Remove the control characters (such as NUL) from this field.")
+HAS_CONTROL_CHARACTERS = _l("Remove the control characters (such as NUL) from this field.")
 UNKNOWN_ID = _l("Choose one of the listed items.")
 ERROR_LIMIT = 200
 
@@ -31,7 +38,7 @@ def field_problem(field):
     single_line = not isinstance(field, TextAreaField)
     for raw in field.raw_data or ():
         if isinstance(raw, str) and has_control_characters(raw, single_line=single_line):
-            return CONTROL_CHARACTERS
+            return HAS_CONTROL_CHARACTERS
     is_id = isinstance(field, IntegerField) and field.name.endswith("_id")
     if is_id and field.data is not None and not 1 <= field.data <= MAX_ID:
         return UNKNOWN_ID
@@ -47,6 +54,10 @@ class FlaskForm(flask_wtf.FlaskForm):
             problem = field_problem(field)
             if problem is not None:
                 field.errors = [problem]  # instead of messages that would repeat the bad value
+                if problem is HAS_CONTROL_CHARACTERS and isinstance(field.data, str):
+                    # the form shown again holds what the person typed, without what they could not have
+                    pattern = CONTROL_CHARACTERS if isinstance(field, TextAreaField) else LINE_CONTROL_CHARACTERS
+                    field.data = pattern.sub("", field.data)
                 valid = False
             elif field.errors:
                 field.errors = [shorten(message, ERROR_LIMIT) for message in field.errors]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import secrets
 
 import flask_babel
@@ -15,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 
 from certification import models  # noqa: F401 - every table registered before migrations run
 from certification.extensions import babel, csrf, db, login_manager, migrate
+from certification.validation import MAX_ID
 
 
 def select_locale() -> str:
@@ -29,12 +31,26 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or "es"
 
 
-class DatabaseId(IntegerConverter):
-    """`<int:…>` in a URL stops at PostgreSQL's INTEGER: a larger id is a 404 like any missing one, never a
-    database error (SQLite and psycopg refuse to bind it)."""
+def decimal_up_to(limit: int) -> str:
+    """A regular expression matching the decimal numbers 1..`limit`, written without leading zeros."""
+    digits = str(limit)
+    parts = [rf"[1-9]\d{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low, high = (1 if i == 0 else 0), int(digit) - 1
+        if high >= low:
+            parts.append(rf"{digits[:i]}[{low}-{high}]\d{{{len(digits) - i - 1}}}")
+    parts.append(digits)
+    return "(?:" + "|".join(parts) + ")"
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in a URL names a row: 1..MAX_ID (PostgreSQL's INTEGER), else the URL matches no route and
+    answers 404 like any missing id, whatever the method — never a database error, nor the 405 Werkzeug gives
+    when only its `max` check (run after the method check) refuses the number."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
+        self.regex = decimal_up_to(MAX_ID if max is None else builtins.min(max, MAX_ID))
 
 
 # API reads anyone may make without credentials, the same for everyone: a shared cache may keep them.
