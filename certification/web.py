@@ -12,7 +12,7 @@ from flask_login import current_user
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from certification import models  # noqa: F401 - every table registered before migrations run
 from certification.extensions import babel, csrf, db, login_manager, migrate
@@ -53,6 +53,15 @@ class DatabaseId(IntegerConverter):
         self.regex = decimal_up_to(MAX_ID if max is None else builtins.min(max, MAX_ID))
 
 
+class PrintableSegment(UnicodeConverter):
+    """A text segment of a URL (`<code>`, `<indicator_code>`) holds no control character: a NUL names nothing,
+    so it is a 404 before any query (PostgreSQL would refuse to compare it, SQLite would answer "not found")."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]", 1)
+
+
 # API reads anyone may make without credentials, the same for everyone: a shared cache may keep them.
 PUBLIC_API_READS = frozenset({"api.registry", "api.verify_certificate", "api.openapi_document"})
 
@@ -74,6 +83,7 @@ def _personal(response) -> bool:
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PrintableSegment
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True)
     csrf.init_app(app)

@@ -159,6 +159,23 @@ def test_ids_beyond_the_database_integer_in_forms_are_refused_like_unknown_ones(
     assert response.status_code == 303 and _flashes(facilitator)
 
 
+def test_a_control_character_in_a_text_segment_of_a_url_is_404_in_the_ui_and_the_api(app):
+    case = Case()
+    member = fresh_client(app, case.applicant)
+    token = {"Authorization": f"Bearer {as_user(member, case.applicant).token}"}
+    for method, url, headers in (
+        ("GET", f"/applications/{case.id}/self-assessment/G%001", {}),
+        ("POST", f"/applications/{case.id}/self-assessment/G%001", {}),
+        ("GET", "/verify/abc%00def", {}),
+        ("GET", "/verify?code=abc%00def", {}),
+        ("PUT", f"/api/v1/applications/{case.id}/self-assessment/G%1B1", token),
+        ("GET", "/api/v1/certificates/abc%00def", {}),
+    ):
+        response = member.open(url, method=method, headers=headers, follow_redirects=True)
+        assert response.status_code == 404, (method, url, response.status_code)
+    assert count(SelfAssessment) == 0
+
+
 # --- dates in a window ------------------------------------------------------------------------------------
 
 
