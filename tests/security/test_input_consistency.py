@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -26,6 +27,7 @@ from certification.reviews import services as reviews
 from certification.reviews.models import Assignment, AssignmentStatus, DeclaredConflict
 from certification.seals.models import Indicator, IndicatorComment, Standard
 from certification.validation import DATE_MAX, DATE_MIN, DATE_OUT_OF_WINDOW
+from certification.web import decimal_up_to
 from tests import factories as f
 from tests.api.helpers import Case, as_user, error_of
 from tests.web.helpers import fresh_client, is_api, rules, url_of
@@ -142,6 +144,14 @@ def test_ids_beyond_the_database_integer_in_any_url_are_404_in_the_ui_and_the_ap
                 assert error_of(response)["code"] == "not_found"
             checked += 1
     assert checked > 60
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 305, 7000, 2**31 - 1])
+def test_the_url_id_pattern_matches_exactly_one_to_its_limit(limit):
+    pattern = re.compile(decimal_up_to(limit) + "$")
+    around = [*range(0, 1200), limit - 1, limit, limit + 1, limit * 10, 2**63]
+    assert [n for n in around if bool(pattern.match(str(n))) != (1 <= n <= limit)] == []
+    assert not pattern.match("01") and not pattern.match("-1")
 
 
 def test_ids_beyond_the_database_integer_in_forms_are_refused_like_unknown_ones(app):
