@@ -20,6 +20,7 @@ from werkzeug.utils import secure_filename
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
 from certification.applications.policies import is_member, may_edit_content
+from certification.echo import listing, say
 from certification.errors import Forbidden, NotEditable, NotFound, TooLarge, UnsupportedType, ValidationFailed
 from certification.evidence.models import Evidence
 from certification.evidence.sniff import ALLOWED_LABEL, EXTENSIONS, sniff
@@ -68,7 +69,7 @@ def upload(
     )
     unknown = sorted(set(codes) - {i.code for i in indicators})
     if unknown:
-        raise ValidationFailed({"indicators": [f"Unknown indicators: {', '.join(unknown)}."]})
+        raise ValidationFailed({"indicators": [say(N_("Unknown indicators: %(codes)s."), codes=listing(unknown))]})
     if len(description or "") > 2000:
         raise ValidationFailed({"description": [N_("At most 2000 characters.")]})
 
