@@ -33,7 +33,7 @@ def _flashes(client) -> list[str]:
         return [message for _category, message in session.pop("_flashes", [])]
 
 
-def test_forty_thousand_unknown_codes_on_an_upload_give_a_small_cookie_naming_five(app):
+def test_forty_thousand_unknown_codes_on_an_upload_give_a_small_cookie(app):
     case = Case()
     client = fresh_client(app, case.applicant)
     response = client.post(f"/applications/{case.id}/evidence",
@@ -42,7 +42,21 @@ def test_forty_thousand_unknown_codes_on_an_upload_give_a_small_cookie_naming_fi
     assert response.status_code == 303
     assert 0 < _cookie_bytes(response) < COOKIE_CEILING
     [message] = _flashes(client)
-    assert "X00000, X00001, X00002, X00003, X00004 y 39995 más" in message, message
+    # The codes are counted before any is looked up or repeated: the answer names the cap, not the codes.
+    assert "200 indicadores como máximo" in message, message
+    assert "X00000" not in message
+
+
+def test_up_to_the_cap_unknown_codes_on_an_upload_are_named_five_then_counted(app):
+    case = Case()
+    client = fresh_client(app, case.applicant)
+    response = client.post(f"/applications/{case.id}/evidence",
+                           data={"file": (io.BytesIO(f.PDF), "acta.pdf"), "indicators": ",".join(CODES[:200])},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 303
+    assert 0 < _cookie_bytes(response) < COOKIE_CEILING
+    [message] = _flashes(client)
+    assert "X00000, X00001, X00002, X00003, X00004 y 195 más" in message, message
     assert "X00005" not in message
 
 
