@@ -21,6 +21,7 @@ standards_cli = AppGroup("standards", help="Seal standards declared in standards
 users_cli = AppGroup("users", help="People who use Sello.")
 reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
 scores_cli = AppGroup("scores", help="Score snapshots (design §4).")
+history_cli = AppGroup("history", help="The tamper-evident decision records (design §16).")
 
 
 def fail(*lines: str) -> NoReturn:
@@ -219,8 +220,26 @@ def lifecycle_diagram_command() -> None:
     click.echo(mermaid())
 
 
+@history_cli.command("verify")
+@with_appcontext
+def history_verify_command() -> None:
+    """Walk every record chain; exit 1 naming the first broken row of each broken chain."""
+    from certification.extensions import db
+    from certification.records import verify
+
+    result = verify(db.session)
+    db.session.rollback()
+    if not result.intact:
+        fail(
+            f"BROKEN: {len(result.breaks)} chain(s) of {result.chains} ({result.rows} rows)",
+            *(f"  {b.describe()}" for b in result.breaks),
+        )
+    click.echo(f"intact: {result.chains} chains, {result.rows} rows")
+
+
 def register_cli(app: Flask) -> None:
     for command in (
+        history_cli,
         standards_cli,
         users_cli,
         demo_command,

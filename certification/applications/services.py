@@ -186,18 +186,20 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
             details["certificate"] = certificate.number
         elif event in ("suspend", "reinstate", "revoke", "expire"):
             certificates.follow_application(application, event, now)
-        db.session.add(
-            HistoryEntry(
-                application_id=application.id,
-                event=event,
-                from_state=transition.from_state,
-                to_state=transition.to_state,
-                actor_id=actor.id,
-                reason=reason,
-                details=details,
-                at=now,
-            )  # fmt: skip
-        )
+        entry = HistoryEntry(
+            application_id=application.id,
+            event=event,
+            from_state=transition.from_state,
+            to_state=transition.to_state,
+            actor_id=actor.id,
+            reason=reason,
+            details=details,
+            at=now,
+        )  # fmt: skip
+        db.session.add(entry)
+        if event == "certify":
+            db.session.flush()  # seals the history row: its hash is known from here on
+            certificate.decision_hash = entry.hash
         commit()
     except (StaleDataError, IntegrityError) as exc:
         rollback()

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from certification.certificates.models import Certificate, CertificateStatus
+from certification.certificates.models import Certificate, CertificateStatus, CertificateStatusChange
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.reviews.queries import latest_snapshot
@@ -41,6 +41,8 @@ def issue(application, now: datetime) -> Certificate:
     )  # fmt: skip
     db.session.add(certificate)
     db.session.flush()
+    db.session.add(CertificateStatusChange(certificate_id=certificate.id, event="issue", from_status=None,
+                                           to_status=certificate.status, at=now))  # fmt: skip
     return certificate
 
 
@@ -56,6 +58,8 @@ def follow_application(application, event: str, now: datetime) -> None:
     certificate = db.session.scalar(select(Certificate).where(Certificate.application_id == application.id))
     if certificate is None:
         return
+    db.session.add(CertificateStatusChange(certificate_id=certificate.id, event=event, from_status=certificate.status,
+                                           to_status=_FOLLOW[event], at=now))  # fmt: skip
     certificate.status = _FOLLOW[event]
     certificate.suspended_at = now if event == "suspend" else None
 

@@ -6,12 +6,14 @@ import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from certification.accounts.models import Affiliation, AffiliationKind, Role, User
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
 from certification.applications.policies import is_staff
 from certification.errors import (
+    ConcurrentUpdate,
     ConflictOfInterest,
     Duplicate,
     Forbidden,
@@ -321,7 +323,8 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
     """A facilitator who does not review this application replaces an indicator's consensus."""
     if not is_staff(user):
         raise Forbidden(N_("Only a facilitator may moderate."))
-    application = application_queries.get_visible(user, application_id)
+    # Locked: the application's moderation chain is extended by one writer at a time.
+    application = application_queries.get_visible(user, application_id, for_update=True)
     if user.id in queries.involved_reviewer_ids(application.id):
         raise Forbidden(N_("A reviewer of this application cannot moderate it."))
     if application.state not in (State.UNDER_REVIEW, State.PILOTED):
@@ -341,15 +344,15 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
         errors["justification"] = [N_("A justification is required.")]
     if errors:
         raise ValidationFailed(errors)
-    row = db.session.scalar(
-        select(Moderation).where(Moderation.application_id == application.id, Moderation.indicator_id == indicator.id)
-    )
-    if row is None:
-        row = Moderation(application_id=application.id, indicator_id=indicator.id, moderator_id=user.id)
-        db.session.add(row)
-    row.score, row.justification, row.moderator_id, row.at = float(score), justification[:MAX_TEXT], user.id, utcnow()
+    # A new row each time: earlier moderations stay on record; the latest is the current one.
+    row = Moderation(application_id=application.id, indicator_id=indicator.id, moderator_id=user.id,
+                     score=float(score), justification=justification[:MAX_TEXT], at=utcnow())  # fmt: skip
+    db.session.add(row)
     enqueue("recalculate_score", application_id=application.id)
-    commit()
+    try:
+        commit()
+    except IntegrityError as exc:  # a concurrent moderation took this chain position (no row locks on SQLite)
+        raise ConcurrentUpdate(N_("Someone else moderated this application at the same time; try again.")) from exc
     return row
 
 
