@@ -12,7 +12,7 @@ from certification.errors import Duplicate, ValidationFailed
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
-from workflows.messages import N_
+from workflows.messages import N_, Message
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 12
@@ -41,7 +41,7 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
         errors["role"] = [N_("Choose applicant, reviewer, facilitator or admin.")]
         role_value = None
     if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256:
-        errors["password"] = [f"Use {MIN_PASSWORD} to 256 characters."]
+        errors["password"] = [Message(N_("Use %(min)d to %(max)d characters."), min=MIN_PASSWORD, max=256)]
     if role_value == Role.APPLICANT and organization_id is None:
         errors["organization_id"] = [N_("An applicant belongs to an organisation.")]
     if organization_id is not None and db.session.get(Organization, organization_id) is None:

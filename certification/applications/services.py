@@ -29,7 +29,7 @@ from certification.seals.queries import indicators_of
 from certification.types import utcnow
 from workflows import application as wf
 from workflows.application import OPEN_STATES, State
-from workflows.messages import N_
+from workflows.messages import N_, Message
 
 MAX_TEXT = 5000
 
@@ -111,18 +111,22 @@ def save_self_assessment(user, application_id: int, code: str, rating, explanati
         raise NotEditable(N_("The self-assessment can only be changed in draft or when changes are requested."))
     indicator = queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [Message(N_("Unknown indicator '%(code)s'."), code=code)]})
     errors: dict[str, list[str]] = {}
     if rating is None:
         if not indicator.allows_na:
             errors["rating"] = [N_("This indicator needs a rating; N/A is not allowed.")]
     elif isinstance(rating, bool) or not isinstance(rating, int) or rating not in indicator.scale():
-        errors["rating"] = [f"Choose a whole number from {indicator.scale_min} to {indicator.scale_max}."]
+        errors["rating"] = [
+            Message(
+                N_("Choose a whole number from %(min)d to %(max)d."), min=indicator.scale_min, max=indicator.scale_max
+            )
+        ]
     explanation = (explanation or "").strip()
     if not explanation:
         errors["explanation"] = [N_("Explain your answer.")]
     elif len(explanation) > MAX_TEXT:
-        errors["explanation"] = [f"At most {MAX_TEXT} characters."]
+        errors["explanation"] = [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]
     if errors:
         raise ValidationFailed(errors)
     row = db.session.scalar(
@@ -158,12 +162,14 @@ def fire_system_event(application_id: int, event: str, reason: str) -> Applicati
 def _fire(actor: wf.Actor, application: Application, event: str, reason: str, indicators: tuple) -> Application:
     reason = (reason or "").strip()
     if len(reason) > MAX_TEXT:
-        raise ValidationFailed({"reason": [f"At most {MAX_TEXT} characters."]})
+        raise ValidationFailed({"reason": [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]})
     if event == "request_changes" or (event == "return_to_applicant" and indicators):
         known = {i.code for i in indicators_of(application.standard_id)}
         unknown = [c for c in indicators if c not in known]
         if unknown:
-            raise ValidationFailed({"indicators": [f"Unknown indicators: {', '.join(unknown)}."]})
+            raise ValidationFailed(
+                {"indicators": [Message(N_("Unknown indicators: %(codes)s."), codes=", ".join(unknown))]}
+            )
         indicators = tuple(dict.fromkeys(indicators))
     now = utcnow()
     facts = queries.facts_for(application, now)

@@ -14,6 +14,7 @@ from certification.organizations.models import Organization
 from certification.reviews.queries import latest_snapshot
 from certification.seals.models import Standard
 from certification.types import utcnow
+from workflows.messages import N_
 
 SUSPENSION_MAX_DAYS = 183  # "at most 6 months"
 
@@ -70,11 +71,12 @@ def expire_due_certificates(today: date | None = None) -> int:
     from certification.errors import DomainError
 
     today = today or utcnow().date()
+    # The reasons are recorded as English msgids (the record stays one text); pages translate them.
     suspended_before = datetime.combine(today - timedelta(days=SUSPENSION_MAX_DAYS), time.min, tzinfo=UTC)
     due = (
-        ("expire", "Certificate validity ended.",
+        ("expire", N_("Certificate validity ended."),
          (Certificate.status == CertificateStatus.VALID, Certificate.expires_on < today)),
-        ("revoke", "Suspension lasted more than 6 months.",
+        ("revoke", N_("Suspension lasted more than 6 months."),
          (Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_at < suspended_before)),
     )  # fmt: skip
     done = 0

@@ -21,7 +21,7 @@ from certification.evidence.storage import storage
 from certification.extensions import db
 from certification.outbox.services import commit
 from certification.seals.models import Indicator
-from workflows.messages import N_
+from workflows.messages import N_, Message
 
 CHUNK = 64 * 1024
 
@@ -55,7 +55,9 @@ def upload(
     )
     unknown = sorted(set(codes) - {i.code for i in indicators})
     if unknown:
-        raise ValidationFailed({"indicators": [f"Unknown indicators: {', '.join(unknown)}."]})
+        raise ValidationFailed(
+            {"indicators": [Message(N_("Unknown indicators: %(codes)s."), codes=", ".join(unknown))]}
+        )
     if len(description or "") > 2000:
         raise ValidationFailed({"description": [N_("At most 2000 characters.")]})
 

@@ -27,7 +27,7 @@ from certification.outbox.services import commit, rollback
 from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
 from certification.seals.models import Area, Standard
 from workflows.application import State
-from workflows.messages import N_
+from workflows.messages import N_, Message
 
 ENROLLABLE_STATES = (State.DRAFT, State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED)
 
@@ -128,7 +128,7 @@ def enrol(user, round_id: int, application_id: int) -> Application:
 def _check_seat_left(pilot_round: PilotRound) -> None:
     enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == pilot_round.id))
     if enrolled >= pilot_round.capacity:
-        raise CapacityFull(f"The round is full (capacity {pilot_round.capacity}).")
+        raise CapacityFull(Message(N_("The round is full (capacity %(capacity)d)."), capacity=pilot_round.capacity))
 
 
 def counts_by_state(round_id: int) -> dict[str, int]:

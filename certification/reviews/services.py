@@ -43,7 +43,7 @@ from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
 from standards.scoring import compute_score, compute_self_assessment
 from workflows.application import State
-from workflows.messages import N_, Unmet
+from workflows.messages import N_, Message, Unmet
 
 MAX_TEXT = 5000
 DEFAULT_REVIEW_DAYS = 21
@@ -207,7 +207,7 @@ def withdraw_assignment(user, assignment_id: int, reason: str = "", replacement_
         raise NotEditable(N_("Only an open or accepted assignment can be withdrawn."))
     reason = (reason or "").strip()
     if len(reason) > MAX_TEXT:
-        raise ValidationFailed({"reason": [f"At most {MAX_TEXT} characters."]})
+        raise ValidationFailed({"reason": [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]})
     replacement = None
     if replacement_id is not None:
         if replacement_id == assignment.reviewer_id:
@@ -264,18 +264,22 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     app_obj = application_queries.get_visible(user, assignment.application_id)
     indicator = application_queries.indicator_by_code(app_obj.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [Message(N_("Unknown indicator '%(code)s'."), code=code)]})
     errors: dict[str, list[str]] = {}
     if score is None:
         if not indicator.allows_na:
             errors["score"] = [N_("This indicator needs a score; N/A is not allowed.")]
     elif isinstance(score, bool) or not isinstance(score, int) or score not in indicator.scale():
-        errors["score"] = [f"Choose a whole number from {indicator.scale_min} to {indicator.scale_max}."]
+        errors["score"] = [
+            Message(
+                N_("Choose a whole number from %(min)d to %(max)d."), min=indicator.scale_min, max=indicator.scale_max
+            )
+        ]
     comment = (comment or "").strip()
     if not comment:
         errors["comment"] = [N_("A comment is required.")]
     elif len(comment) > MAX_TEXT:
-        errors["comment"] = [f"At most {MAX_TEXT} characters."]
+        errors["comment"] = [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]
     cited = sorted({int(e) for e in evidence_ids or ()}) if all(str(e).isdigit() for e in evidence_ids or ()) else None
     if cited is None:
         errors["evidence_ids"] = [N_("Evidence ids must be whole numbers.")]
@@ -331,14 +335,16 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
         raise NotEditable(N_("Scores can be moderated while under review or piloted."))
     indicator = application_queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [Message(N_("Unknown indicator '%(code)s'."), code=code)]})
     errors: dict[str, list[str]] = {}
     if (
         isinstance(score, bool)
         or not isinstance(score, int | float)
         or not (indicator.scale_min <= score <= indicator.scale_max)
     ):
-        errors["score"] = [f"Choose a number from {indicator.scale_min} to {indicator.scale_max}."]
+        errors["score"] = [
+            Message(N_("Choose a number from %(min)d to %(max)d."), min=indicator.scale_min, max=indicator.scale_max)
+        ]
     justification = (justification or "").strip()
     if not justification:
         errors["justification"] = [N_("A justification is required.")]
@@ -563,7 +569,7 @@ def declare_conflict(user, organization_id: int, reason: str) -> DeclaredConflic
     if not reason:
         errors["reason"] = [N_("Say what the conflict is.")]
     elif len(reason) > MAX_TEXT:
-        errors["reason"] = [f"At most {MAX_TEXT} characters."]
+        errors["reason"] = [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]
     if errors:
         raise ValidationFailed(errors)
     row = _add_declared_conflict(user.id, organization_id, reason)
