@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from certification.accounts.models import Role
 from certification.seals.models import Area
+from config.settings import LANGUAGES
 
 standards_cli = AppGroup("standards", help="Seal standards declared in standards/*.yaml.")
 users_cli = AppGroup("users", help="People who use Sello.")
@@ -70,7 +71,7 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--name", required=True, help="Full name as shown in the app.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--organization", "organization_id", type=int, default=None, help="Organisation id (applicants).")
-@click.option("--locale", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@click.option("--locale", type=click.Choice(list(LANGUAGES)), default="es", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--area", "areas", multiple=True, type=click.Choice([a.value for a in Area]),
               help="Reviewer expertise (repeatable).")  # fmt: skip

@@ -12,6 +12,7 @@ from certification.errors import Duplicate, ValidationFailed
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
+from config.settings import LANGUAGES
 from workflows.messages import N_, Message
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -48,8 +49,8 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
         errors["organization_id"] = [N_("Unknown organisation.")]
     if role_value not in (Role.APPLICANT, None) and organization_id is not None:
         errors["organization_id"] = [N_("Only applicants belong to an organisation.")]
-    if locale not in ("es", "en"):
-        errors["locale"] = [N_("Choose es or en.")]
+    if locale not in LANGUAGES:
+        errors["locale"] = [N_("Choose es, en or fr.")]
     if errors:
         raise ValidationFailed(errors)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -76,6 +77,6 @@ def authenticate(email: str, password: str) -> User | None:
 
 
 def set_locale(user, locale: str) -> None:
-    if locale in ("es", "en"):
+    if locale in LANGUAGES:
         user.locale = locale
         commit()

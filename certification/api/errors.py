@@ -28,10 +28,10 @@ from certification.errors import (
     ValidationFailed,
 )
 from certification.extensions import db
+from config.settings import LANGUAGES
 from workflows.messages import N_, Unmet, translate
 
 PREFIX = "/api/v1"
-LANGUAGES = ("es", "en")
 
 # The 409 codes of the contract; a bare StateConflict (no more precise class) answers the most general one.
 CONFLICT_CODES = frozenset(

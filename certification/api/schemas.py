@@ -107,7 +107,7 @@ class NewUser(Body):
     countries: list[CountryCode] = Field(default_factory=list, max_length=60)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=60)
     max_active_assignments: integer(ge=0, le=MAX_CAPACITY) = 3
-    locale: Literal["es", "en"] = "es"
+    locale: Literal["es", "en", "fr"] = "es"
 
 
 class NewAffiliation(Body):
