@@ -1,7 +1,7 @@
 """records: hash-chained, append-only decision records
 
 Revision ID: 5e1c0a7d9b21
-Revises: 373258fbed19
+Revises: 5e7a1c2d9b40
 Create Date: 2026-11-29 11:30:00
 
 Reviewed by hand. Application history, moderations, standard history and calibrations gain prev_hash and
@@ -21,7 +21,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '5e1c0a7d9b21'
-down_revision = '373258fbed19'
+down_revision = '5e7a1c2d9b40'
 branch_labels = None
 depends_on = None
 
