@@ -34,3 +34,11 @@ def sweep_reminders() -> int:
     from certification.reminders.services import sweep
 
     return sweep().sent
+
+
+@shared_task(name="worker.tasks.send_digests", acks_late=True, reject_on_worker_lost=True)
+def send_digests() -> int:
+    """The daily digest: one mail per person with the notifications they chose to get as a digest."""
+    from certification.notifications.services import send_digests as send
+
+    return send()

@@ -22,8 +22,10 @@ from certification.errors import (
     ValidationFailed,
 )
 from certification.extensions import db
+from certification.notifications import events
 from certification.organizations.models import Organization
 from certification.outbox.services import commit, rollback
+from certification.reviews import services as reviews
 from certification.seals.models import Standard, StandardStatus
 from certification.seals.queries import indicators_of
 from certification.types import utcnow
@@ -173,12 +175,17 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
     try:
         application.state = transition.to_state
         details: dict = {}
+        certificate = None
+        reopened: list = []
         if event in ("request_changes", "return_to_applicant"):
             application.flagged_indicators = list(indicators)
             application.changes_requested_at = now
             details["indicators"] = list(indicators)
         elif event == "resubmit":
+            flagged = list(application.flagged_indicators or [])
             application.flagged_indicators = []
+            reopened = reviews.reopen_flagged(application, flagged, now)
+            details["reopened"] = {"indicators": flagged, "reviewers": len(reopened)}
         elif event in ("certify", "reject"):
             application.decided_at = now
         if event == "certify":
@@ -186,18 +193,21 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
             details["certificate"] = certificate.number
         elif event in ("suspend", "reinstate", "revoke", "expire"):
             certificates.follow_application(application, event, now)
-        db.session.add(
-            HistoryEntry(
-                application_id=application.id,
-                event=event,
-                from_state=transition.from_state,
-                to_state=transition.to_state,
-                actor_id=actor.id,
-                reason=reason,
-                details=details,
-                at=now,
-            )  # fmt: skip
-        )
+        entry = HistoryEntry(
+            application_id=application.id,
+            event=event,
+            from_state=transition.from_state,
+            to_state=transition.to_state,
+            actor_id=actor.id,
+            reason=reason,
+            details=details,
+            at=now,
+        )  # fmt: skip
+        db.session.add(entry)
+        db.session.flush()
+        events.on_lifecycle_event(application, entry, actor.id, certificate=certificate)
+        if reopened:
+            events.on_rescore_requested(application, entry, reopened)
         commit()
     except (StaleDataError, IntegrityError) as exc:
         rollback()
