@@ -94,6 +94,8 @@ def _preference_token(user_id: int, kind: str) -> str:
     from certification.notifications.services import preference_token
 
     return preference_token(user_id, kind)
+
+
 CERTIFICATE_CODE_ENDPOINTS = {"certificates.verify", "api.verify_certificate"}
 
 
