@@ -164,7 +164,9 @@ def on_assignment(assignment, kind: str, key: str, *, reason: str = "") -> None:
     params["reason"] = reason
     subject = f"assignment:{assignment.id}"
     if kind in ("assignment_invited", "assignment_withdrawn", "assignment_due_changed"):
-        link = "/assignments" if kind == "assignment_withdrawn" else f"/assignments/{assignment.id}"
+        # The invitation's accept and decline forms are on the reviewer's list of assignments.
+        link = {"assignment_invited": f"/assignments#assignment-{assignment.id}",
+                "assignment_withdrawn": "/assignments"}.get(kind, f"/assignments/{assignment.id}")  # fmt: skip
         notify_all([Notice(assignment.reviewer_id, kind, params, link, key=f"{subject}:{key}", subject=subject)])
         return
     recipients = facilitators_of(application.id, assigned_by=assignment.assigned_by_id)

@@ -78,6 +78,8 @@ def test_a_submission_is_a_receipt_for_every_applicant_and_news_for_the_facilita
     assert by_user[colleague.id].subject == "Application submitted" and by_user[colleague.id].locale == "en"
     assert "Hola" in by_user[walk.applicant.id].body_text and "Hello" in by_user[colleague.id].body_text
     assert f"/applications/{walk.id}" in by_user[colleague.id].body_text
+    everyone = mails_of("application_submitted") + mails_of("submission_received")
+    assert all("/notifications/settings/link/" in m.body_text for m in everyone), "every mail: its settings link"
     # The real SMTP server got one mail per recipient, each in its language.
     assert sorted(m["To"] for m in received(smtp, "Solicitud enviada")) == [walk.applicant.email]
     assert sorted(m["To"] for m in received(smtp, "Application submitted")) == [colleague.email]
@@ -94,14 +96,14 @@ def test_an_invitation_tells_the_reviewer_organisation_seal_country_and_due_date
     assert notes("assignment_invited") == {(reviewer.id, "assignment_invited"): 1}
     [mail] = mails_of("assignment_invited")
     assert mail.subject == "Invitation to review"
-    for fact in (walk.org.name, "(PE)", walk.std.code, due.isoformat(), f"/assignments/{assignment.id}"):
+    for fact in (walk.org.name, "(PE)", walk.std.code, due.isoformat(), f"/assignments#assignment-{assignment.id}"):
         assert fact in mail.body_text
     assert len(received(smtp, "Invitation to review")) == 1
     note = db.session.scalars(select(Notification).where(Notification.kind == "assignment_invited")).one()
     assert (note.subject_type, note.subject_id, note.link) == (
         "assignment",
         assignment.id,
-        f"/assignments/{assignment.id}",
+        f"/assignments#assignment-{assignment.id}",  # where its accept and decline forms are
     )
 
     later = due + timedelta(days=5)
