@@ -226,3 +226,23 @@ def test_preferences_refuse_a_kind_of_another_role_or_an_unknown_delivery_and_ch
             services.set_preferences(walk.applicant, choices)
         db.session.rollback()
     assert db.session.scalar(select(NotificationPreference.id)) is None
+
+
+def test_the_digest_command_sends_the_waiting_digests_once(runner):
+    walk = f.Walk()
+    services.set_preferences(walk.applicant, {"application_submitted": "digest"})
+    walk.submit()
+    first = runner.invoke(args=["notifications", "digest"])
+    assert first.exit_code == 0 and first.output.startswith("1 digest mail(s) written"), first.output
+    assert runner.invoke(args=["notifications", "digest"]).output.startswith("0 digest mail(s) written")
+    assert [m.user_id for m in mails_of("digest")] == [walk.applicant.id]
+
+
+def test_the_beat_schedule_runs_the_daily_digest():
+    from config.celery import celery_settings
+
+    schedule = celery_settings("redis://127.0.0.1:6379/0")["beat_schedule"]
+    assert schedule["daily-digest"]["task"] == "worker.tasks.send_digests"
+    from worker.tasks import send_digests
+
+    assert send_digests.name == "worker.tasks.send_digests"
