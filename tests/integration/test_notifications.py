@@ -246,3 +246,22 @@ def test_the_beat_schedule_runs_the_daily_digest():
     from worker.tasks import send_digests
 
     assert send_digests.name == "worker.tasks.send_digests"
+
+
+def test_a_withdrawal_is_a_receipt_for_the_mfi_and_news_for_the_facilitator_who_assigned():
+    walk = f.Walk().start_review()
+    walk.fire(walk.applicant, "withdraw", "La institución se fusiona.")
+    assert notes("application_withdrawn") == {(walk.applicant.id, "application_withdrawn"): 1,
+                                              (walk.facilitator.id, "application_withdrawn"): 1}  # fmt: skip
+
+
+def test_the_systems_expiry_tells_the_mfi():
+    from certification.applications.services import fire_system_event
+    from certification.certificates.models import Certificate
+
+    walk = f.Walk().certify()
+    db.session.execute(Certificate.__table__.update().where(Certificate.application_id == walk.id).values(
+        expires_on=date.today() - timedelta(days=1)))  # fmt: skip
+    db.session.commit()
+    fire_system_event(walk.id, "expire", "Vencido.")
+    assert notes("application_expired") == {(walk.applicant.id, "application_expired"): 1}
