@@ -1,4 +1,4 @@
-"""Command-line interface: `flask --app app standards|users|demo|reminders|scores|lifecycle-diagram`.
+"""Command-line interface: `flask --app app standards|users|demo|reminders|scores|notifications|lifecycle-diagram`.
 
 Each command parses its options, calls one service function per unit of work and turns domain errors
 into a message on stderr and exit status 1 — never a traceback.
@@ -22,7 +22,8 @@ standards_cli = AppGroup("standards", help="Seal standards declared in standards
 users_cli = AppGroup("users", help="People who use Sello.")
 reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
 scores_cli = AppGroup("scores", help="Score snapshots (design §4).")
-history_cli = AppGroup("history", help="The tamper-evident decision records (design §16).")
+history_cli = AppGroup("history", help="The tamper-evident decision records.")
+notifications_cli = AppGroup("notifications", help="Notifications and their e-mails.")
 
 
 def fail(*lines: str) -> NoReturn:
@@ -251,6 +252,18 @@ def recalculate_command(application_id: int | None, standard_id: int | None) -> 
     click.echo(f"{len(ids)} application(s) recalculated.")
 
 
+@notifications_cli.command("digest")
+def digest_command() -> None:
+    """Send the daily digest now — the beat job, by hand: one e-mail per person with the notifications of
+    the kinds they chose to get as a digest (each goes into one digest only); then relay the outbox."""
+    from certification.notifications.services import send_digests
+    from certification.outbox.services import relay
+
+    sent = send_digests()
+    relayed = relay()
+    click.echo(f"{sent} digest mail(s) written, {relayed} background task(s) relayed.")
+
+
 @click.command("lifecycle-diagram")
 def lifecycle_diagram_command() -> None:
     """Print the application lifecycle as a mermaid stateDiagram (pasted into README.md)."""
@@ -284,6 +297,7 @@ def register_cli(app: Flask) -> None:
         demo_command,
         reminders_cli,
         scores_cli,
+        notifications_cli,
         lifecycle_diagram_command,
     ):
         app.cli.add_command(command)

@@ -146,3 +146,10 @@ FIELDS = (
     N_("status"),
     N_("until"),
 )
+
+# History rows that are not lifecycle events (templates show `_(h.event)`)
+HISTORY_EVENTS = (
+    N_("review_resubmitted"),
+    N_("evidence_deleted"),
+    N_("evidence_replaced"),
+)

@@ -5,7 +5,12 @@ from certification.api.models import ApiToken  # noqa: F401 - issue 6
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
 from certification.certificates.models import Certificate, CertificateStatus
 from certification.evidence.models import Evidence, evidence_indicators
-from certification.notifications.models import MailMessage, MailStatus, Notification  # noqa: F401 - issue 5
+from certification.notifications.models import (  # noqa: F401 - every table registered
+    MailMessage,
+    MailStatus,
+    Notification,
+    NotificationPreference,
+)
 from certification.organizations.models import Organization
 from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus

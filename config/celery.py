@@ -60,5 +60,7 @@ def celery_settings(redis_url: str) -> dict:
             "relay-outbox": {"task": "worker.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
             "reminder-sweep": {"task": "worker.tasks.sweep_reminders", "schedule": crontab(minute=7)},
             "verify-records": {"task": "worker.tasks.verify_records", "schedule": crontab(hour=3, minute=17)},
+            # Once a day, early morning in Latin America (UTC-3 … UTC-6).
+            "daily-digest": {"task": "worker.tasks.send_digests", "schedule": crontab(hour=11, minute=17)},
         },
     }

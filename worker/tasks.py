@@ -43,3 +43,11 @@ def verify_records() -> int:
     from certification.records import check_and_alert
 
     return len(check_and_alert(db.session).breaks)
+
+
+@shared_task(name="worker.tasks.send_digests", acks_late=True, reject_on_worker_lost=True)
+def send_digests() -> int:
+    """The daily digest: one mail per person with the notifications they chose to get as a digest."""
+    from certification.notifications.services import send_digests as send
+
+    return send()

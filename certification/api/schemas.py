@@ -510,3 +510,24 @@ ERRORS: dict[int, type[BaseModel]] = {
     422: _error(422, ("validation_error",), FieldErrors, "Values out of range, missing fields, unknown codes."),
     429: _error(429, ("rate_limited",), dict[str, Any], "Too many attempts; try again later."),
 }
+
+
+# --- notifications --------------------------------------------------------------------------------------------
+
+
+class NotificationFilters(PageQuery):
+    unread: bool = Filter(description="true: only the notifications not read yet")
+
+
+class NotificationOut(Out):
+    id: int
+    kind: str = Field(description="a stable snake_case name, e.g. assignment_invited, application_certified")
+    subject_type: str = Field(description="what it is about: application, assignment, round … (empty if nothing)")
+    subject_id: int | None
+    title: str = Field(description="in the caller's language")
+    body: str = Field(description="in the caller's language")
+    created_at: datetime
+    read_at: datetime | None
+
+
+NotificationPage = _page(NotificationOut)

@@ -329,6 +329,45 @@ def submit_review(user, assignment_id: int):
     return show.assignment(reviews.submit_review(user, assignment_id))
 
 
+# --- notifications ------------------------------------------------------------------------------------------
+
+
+def _notification(row) -> s.NotificationOut:
+    from flask_babel import force_locale, gettext
+
+    from certification.notifications.messages import render, title
+
+    with force_locale(api_locale()):
+        return s.NotificationOut(id=row.id, kind=row.kind, subject_type=row.subject_type or "",
+                                 subject_id=row.subject_id, title=title(row.kind, gettext),
+                                 body=render(row.kind, row.params or {}, gettext), created_at=row.created_at,
+                                 read_at=row.read_at)  # fmt: skip
+
+
+@op("GET", "/notifications", query=s.NotificationFilters, returns=s.NotificationPage, tag="notifications")
+def list_notifications(user, query: s.NotificationFilters):
+    """Your notifications, newest first
+
+    `?unread=true` for the unread ones only. Titles and texts are in the caller's language.
+    """
+    from certification.notifications import queries as notification_queries
+
+    page = notification_queries.notifications_page(user.id, query.page, query.per_page, unread=bool(query.unread))
+    return show.page(s.NotificationPage, page, _notification)
+
+
+@op("POST", f"/notifications/<{ID}:notification_id>/read", returns=s.NotificationOut, errors=(404,),
+    tag="notifications")  # fmt: skip
+def read_notification(user, notification_id: int):
+    """Mark one of your notifications as read
+
+    Someone else's notification answers 404, like a missing one.
+    """
+    from certification.notifications import services as notification_services
+
+    return _notification(notification_services.mark_read(user, notification_id))
+
+
 # --- pilot rounds -----------------------------------------------------------------------------------------
 
 

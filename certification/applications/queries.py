@@ -79,14 +79,16 @@ def self_assessments_with_codes(application_id: int):
     ).all()
 
 
-def indicators_with_evidence(application_id: int) -> set[int]:
-    return set(
-        db.session.scalars(
-            select(evidence_indicators.c.indicator_id)
-            .join(Evidence, Evidence.id == evidence_indicators.c.evidence_id)
-            .where(Evidence.application_id == application_id)
-        )
+def indicators_with_evidence(application_id: int, since: datetime | None = None) -> set[int]:
+    """Indicators with at least one evidence file (uploaded after `since`, when given)."""
+    query = (
+        select(evidence_indicators.c.indicator_id)
+        .join(Evidence, Evidence.id == evidence_indicators.c.evidence_id)
+        .where(Evidence.application_id == application_id)
     )
+    if since is not None:
+        query = query.where(Evidence.uploaded_at > since)
+    return set(db.session.scalars(query))
 
 
 def history(application_id: int) -> list[HistoryEntry]:
@@ -153,15 +155,24 @@ def facts_for(application: Application, now: datetime) -> wf.Facts:
     flagged_not_updated = ()
     if application.flagged_indicators and application.changes_requested_at:
         by_code = {i.code: i for i in indicators}
+        # New evidence linked to a flagged indicator counts as updating it, as does its self-assessment.
+        new_evidence = indicators_with_evidence(application.id, since=application.changes_requested_at)
         flagged_not_updated = tuple(
             code
             for code in application.flagged_indicators
             if (ind := by_code.get(code)) is None
-            or (row := assessed.get(ind.id)) is None
-            or row.updated_at <= application.changes_requested_at
+            or (
+                ind.id not in new_evidence
+                and ((row := assessed.get(ind.id)) is None or row.updated_at <= application.changes_requested_at)
+            )
         )
     snapshot = review_queries.latest_snapshot(application.id)
-    up_to_date = snapshot is not None and snapshot.inputs_digest == review_queries.current_digest(application, standard)
+    # Scores reopened by a resubmission leave the score out of date until their reviewers submit again.
+    up_to_date = (
+        snapshot is not None
+        and snapshot.inputs_digest == review_queries.current_digest(application, standard)
+        and not review_queries.reopened_scores(application.id)
+    )
     if snapshot is None:
         problems = ineligibility_unmet(["no_score"])
     else:

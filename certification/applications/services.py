@@ -23,8 +23,10 @@ from certification.errors import (
     ValidationFailed,
 )
 from certification.extensions import db
+from certification.notifications import events
 from certification.organizations.models import Organization
 from certification.outbox.services import commit, rollback
+from certification.reviews import services as reviews
 from certification.seals.models import Standard, StandardStatus
 from certification.seals.queries import indicators_of
 from certification.types import utcnow
@@ -180,12 +182,17 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
     try:
         application.state = transition.to_state
         details: dict = {}
+        certificate = None
+        reopened: list = []
         if event in ("request_changes", "return_to_applicant"):
             application.flagged_indicators = list(indicators)
             application.changes_requested_at = now
             details["indicators"] = list(indicators)
         elif event == "resubmit":
+            flagged = list(application.flagged_indicators or [])
             application.flagged_indicators = []
+            reopened = reviews.reopen_flagged(application, flagged, now)
+            details["reopened"] = {"indicators": flagged, "reviewers": len(reopened)}
         elif event in ("certify", "reject"):
             application.decided_at = now
         if event == "certify":
@@ -204,9 +211,12 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
             at=now,
         )  # fmt: skip
         db.session.add(entry)
+        db.session.flush()  # seals the history row: its hash is known from here on
         if event == "certify":
-            db.session.flush()  # seals the history row: its hash is known from here on
             certificate.decision_hash = entry.hash
+        events.on_lifecycle_event(application, entry, actor.id, certificate=certificate)
+        if reopened:
+            events.on_rescore_requested(application, entry, reopened)
         commit()
     except (StaleDataError, IntegrityError) as exc:
         rollback()

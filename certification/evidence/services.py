@@ -27,7 +27,7 @@ from certification.evidence.sniff import ALLOWED_LABEL, EXTENSIONS, sniff
 from certification.evidence.storage import storage
 from certification.extensions import db
 from certification.organizations.models import Organization
-from certification.outbox.services import commit
+from certification.outbox.services import commit, rollback
 from certification.seals.models import Indicator
 from workflows.messages import N_, Message
 
@@ -183,3 +183,62 @@ def evidence_of(application_id: int) -> list[Evidence]:
             .order_by(Evidence.id)
         )
     )
+
+
+def _own_editable_evidence(user, evidence_id: int) -> tuple[Evidence, object]:
+    """An evidence file the user's organisation uploaded, locked, while its application is editable."""
+    from sqlalchemy.orm import selectinload
+
+    evidence = db.session.scalar(
+        select(Evidence).where(Evidence.id == evidence_id).options(selectinload(Evidence.indicators)).with_for_update()
+    )
+    if evidence is None:
+        raise NotFound("evidence")
+    application = application_queries.get_visible(user, evidence.application_id, for_update=True)
+    if not is_member(user, application):
+        raise Forbidden(N_("Only the applicant organisation's staff may change its evidence."))
+    if not may_edit_content(user, application):
+        raise NotEditable(N_("Evidence is frozen once the application is submitted."))
+    return evidence, application
+
+
+def _removal_history(application, evidence: Evidence, user, event: str):
+    from certification.applications.models import HistoryEntry
+
+    return HistoryEntry(
+        application_id=application.id, event=event, from_state=application.state, to_state=application.state,
+        actor_id=user.id, reason="",
+        details={"evidence": evidence.id, "filename": evidence.filename, "sha256": evidence.sha256,
+                 "size": evidence.size, "indicators": sorted(i.code for i in evidence.indicators)},
+    )  # fmt: skip
+
+
+def delete_evidence(user, evidence_id: int) -> None:
+    """The MFI removes a file it uploaded while the application is editable: the row goes (freeing its
+    quota) with a history row keeping its name, size and hash; the stored file is deleted after the commit."""
+    evidence, application = _own_editable_evidence(user, evidence_id)
+    key = evidence.storage_key
+    db.session.add(_removal_history(application, evidence, user, "evidence_deleted"))
+    db.session.delete(evidence)
+    commit()
+    storage().delete(key)
+
+
+def replace_evidence(user, evidence_id: int, stream, filename: str, description: str | None = None) -> Evidence:
+    """The MFI replaces a file it uploaded with a new one linked to the same indicators, in one unit of
+    work: the old row is removed first, so the quota counts only the new file; on any refusal of the
+    upload (type, size, quota) nothing changes."""
+    evidence, application = _own_editable_evidence(user, evidence_id)
+    key = evidence.storage_key
+    codes = [i.code for i in evidence.indicators]
+    text = evidence.description if description is None else description
+    db.session.add(_removal_history(application, evidence, user, "evidence_replaced"))
+    db.session.delete(evidence)
+    db.session.flush()
+    try:
+        new = upload(user, application.id, stream, filename, codes, text)  # commits the removal with it
+    except BaseException:
+        rollback()
+        raise
+    storage().delete(key)
+    return new

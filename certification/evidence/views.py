@@ -78,3 +78,43 @@ def download(evidence_id: int):
     except NotFound:
         abort(404)
     return file_response(evidence)
+
+
+def _back_of(evidence_id: int) -> str:
+    from certification.evidence.models import Evidence
+    from certification.extensions import db
+
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        abort(404)
+    return url_for("applications.detail", application_id=evidence.application_id) + "#evidence"
+
+
+@bp.post("/evidence/<int:evidence_id>/delete")
+@login_required
+def delete(evidence_id: int):
+    """Remove a file the organisation uploaded, while its application is editable."""
+    try:
+        services.visible_evidence(current_user, evidence_id)
+    except NotFound:
+        abort(404)
+    back = _back_of(evidence_id)
+    return run(lambda: services.delete_evidence(current_user, evidence_id), success=_("Evidence file removed."),
+               back=back)  # fmt: skip
+
+
+@bp.post("/evidence/<int:evidence_id>/replace")
+@login_required
+def replace(evidence_id: int):
+    """Replace a file the organisation uploaded by a new one, linked to the same indicators."""
+    try:
+        services.visible_evidence(current_user, evidence_id)
+    except NotFound:
+        abort(404)
+    back = _back_of(evidence_id)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash(_("Choose a file to upload."), "error")
+        return redirect(back, code=303)
+    return run(lambda: services.replace_evidence(current_user, evidence_id, file.stream, file.filename),
+               success=_("Evidence file replaced."), back=back, then=lambda _e: back)  # fmt: skip

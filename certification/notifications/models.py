@@ -12,11 +12,27 @@ from certification.extensions import db
 from certification.types import UTCDateTime, enum_column, utcnow
 
 
+class Delivery(enum.StrEnum):
+    """How a person wants to be told of one kind of notification."""
+
+    EMAIL = "email"  # an e-mail now
+    DIGEST = "digest"  # one e-mail a day with everything of the day
+    IN_APP = "in_app"  # only in the app
+
+
 class Notification(db.Model):
-    """One message to one person; its text is rendered in the reader's language from `kind` and `params`."""
+    """One message to one person; its text is rendered in the reader's language from `kind` and `params`.
+
+    `key` names the event it tells of: one notification per event and recipient, however often the code
+    that writes it runs (unique with `user_id`). `delivery` is how it was (or will be) mailed.
+    """
 
     __tablename__ = "notifications"
-    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at"),
+        sa.Index("ix_notifications_delivery_digested", "delivery", "digested_at"),
+        sa.UniqueConstraint("user_id", "key", name="uq_notifications_user_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
@@ -25,6 +41,24 @@ class Notification(db.Model):
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    key: Mapped[str | None] = mapped_column(sa.String(160))
+    subject_type: Mapped[str] = mapped_column(sa.String(30), default="")
+    subject_id: Mapped[int | None]
+    delivery: Mapped[str] = mapped_column(sa.String(10), default=Delivery.EMAIL.value)
+    digested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(db.Model):
+    """A person's choice for one kind; without a row, a kind is e-mailed at once."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (sa.UniqueConstraint("user_id", "kind", name="uq_notification_preferences_user_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    delivery: Mapped[str] = mapped_column(sa.String(10))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class MailStatus(enum.StrEnum):

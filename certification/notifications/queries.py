@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from certification.extensions import db
 from certification.notifications.models import MailMessage, MailStatus, Notification
+from certification.pagination import paginate
 
 
 def unread_count(user_id: int) -> int:
@@ -16,12 +17,12 @@ def unread_count(user_id: int) -> int:
     )
 
 
-def notifications_page(user_id: int, page: int, per_page: int):
-    """A page of the person's notifications, newest first (two queries: the rows and the count)."""
-    return db.paginate(
-        select(Notification).where(Notification.user_id == user_id).order_by(Notification.id.desc()),
-        page=page, per_page=per_page, error_out=False,
-    )  # fmt: skip
+def notifications_page(user_id: int, page: int, per_page: int, *, unread: bool = False):
+    """A page of the person's notifications (only unread ones if asked), newest first: two queries."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread:
+        query = query.where(Notification.read_at.is_(None))
+    return paginate(query, (Notification.id.desc(),), page, per_page)
 
 
 def mails_page(status: MailStatus | None, page: int, per_page: int):

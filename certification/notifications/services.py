@@ -1,5 +1,6 @@
-"""Writes for notifications: create them (with their mail) inside the caller's transaction, send a mail,
-mark as read, and let an admin retry a failed mail."""
+"""Writes for notifications: create them (with their mail, as each person chose) inside the caller's
+transaction, send a mail, the daily digest, preferences and their signed link, mark as read, and let an
+admin retry a failed mail."""
 
 from __future__ import annotations
 
@@ -8,14 +9,22 @@ from dataclasses import dataclass, field
 
 import flask_mail
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from certification.accounts.models import Role, User
-from certification.errors import NotEditable, NotFound
+from certification.errors import NotEditable, NotFound, ValidationFailed
 from certification.extensions import db
-from certification.notifications import mailer
-from certification.notifications.models import MailMessage, MailStatus, Notification
+from certification.notifications import mailer, messages
+from certification.notifications.models import (
+    Delivery,
+    MailMessage,
+    MailStatus,
+    Notification,
+    NotificationPreference,
+)
 from certification.outbox.services import commit, enqueue
 from certification.types import utcnow
 from config.settings import LANGUAGES
@@ -28,67 +37,250 @@ MAX_ERROR = 2000
 
 @dataclass(frozen=True)
 class Notice:
-    """One notification to write: who, what (`kind` + `params`, rendered in their language), where to."""
+    """One notification to write: who, what (`kind` + `params`, rendered in their language), where to.
+
+    `key` names the event (with the recipient, unique: written once however often the writer runs);
+    `subject` is "type:id" of what it is about.
+    """
 
     user_id: int
     kind: str
     params: dict = field(default_factory=dict)
     link: str = ""
     email: bool = True
+    key: str | None = None
+    subject: str = ""
 
 
 def _render_mail(kind: str, locale: str, context: dict) -> tuple[str, str]:
-    """(subject, body) from templates/emails/<locale>/<kind>.txt, whose first line is the subject."""
+    """(subject, body) from templates/emails/<locale>/<kind>.txt (or the generic event.txt, which shows the
+    notification's title and text), whose first line is the subject; then the preference footer."""
     with force_locale(locale):
-        text = render_template(f"emails/{locale}/{kind}.txt", **context)
+        context = {**context, "title": messages.title(kind, gettext),
+                   "text": messages.render(kind, context.get("params", {}), gettext)}  # fmt: skip
+        text = render_template([f"emails/{locale}/{kind}.txt", f"emails/{locale}/event.txt"], **context)
+        footer = render_template(f"emails/{locale}/_preferences.txt", **context, kind_title=context["title"]) \
+            if context.get("preferences_link") else ""  # fmt: skip
     subject, _, body = text.strip().partition("\n")
-    return subject.removeprefix("Subject:").strip(), body.strip() + "\n"
+    body = body.strip() + "\n"
+    if footer.strip():
+        body += "\n" + footer.strip() + "\n"
+    return subject.removeprefix("Subject:").strip(), body
 
 
-def notify_all(notices: list[Notice]) -> list[Notification]:
-    """Write these notifications, and a mail in each recipient's language where `email` (skipping inactive
-    people). Part of the caller's unit of work: the mails are enqueued and go out after its commit."""
+def _insert_ignoring_duplicate(values: dict) -> int | None:
+    """INSERT the notification unless (user, key) is already there; its id, or None for a duplicate."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["user_id", "key"])
+    return db.session.scalar(stmt.returning(Notification.id))
+
+
+def deliveries(user_ids, kinds) -> dict[tuple[int, str], str]:
+    """The chosen delivery of each (person, kind) that has one, in one query."""
+    if not user_ids or not kinds:
+        return {}
+    rows = db.session.execute(
+        select(NotificationPreference.user_id, NotificationPreference.kind, NotificationPreference.delivery).where(
+            NotificationPreference.user_id.in_(set(user_ids)), NotificationPreference.kind.in_(set(kinds))
+        )
+    )
+    return {(user_id, kind): delivery for user_id, kind, delivery in rows}
+
+
+def _subject(subject: str) -> tuple[str, int | None]:
+    kind, _, ident = (subject or "").partition(":")
+    return kind[:30], int(ident) if ident.isdigit() and int(ident) <= 2**31 - 1 else None
+
+
+def notify_all(notices: list[Notice]) -> list[int]:
+    """Write these notifications and, as each recipient chose for the kind, a mail now in their language
+    (skipping inactive people); a notice whose (recipient, key) was written before is skipped. Part of the
+    caller's unit of work: the mails are enqueued and go out after its commit. Returns the new ids."""
     if not notices:
         return []
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({n.user_id for n in notices})))}
+    chosen = deliveries(list(users), {n.kind for n in notices})
     base_url = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    written: list[tuple[Notice, User, Notification]] = []
+    written: list[int] = []
+    mails = []
     for notice in notices:
         user = users.get(notice.user_id)
         if user is None or not user.active:
             continue
-        notification = Notification(user_id=user.id, kind=notice.kind, params=notice.params, link=notice.link)
-        db.session.add(notification)
-        written.append((notice, user, notification))
-    db.session.flush()
-    mails = []
-    for notice, user, notification in written:
-        if not notice.email:
+        delivery = chosen.get((user.id, notice.kind), Delivery.EMAIL.value) if notice.email else Delivery.IN_APP.value
+        subject_type, subject_id = _subject(notice.subject)
+        notification_id = _insert_ignoring_duplicate({
+            "user_id": user.id, "kind": notice.kind, "params": notice.params, "link": notice.link[:300],
+            "key": notice.key, "subject_type": subject_type, "subject_id": subject_id, "delivery": delivery,
+            "created_at": utcnow(),
+        })  # fmt: skip
+        if notification_id is None:
             continue
-        locale = user.locale if user.locale in LOCALES else "es"
-        subject, body = _render_mail(
-            notice.kind,
-            locale,
-            {
-                **notice.params,
-                "user": user,
-                "base_url": base_url,
-                "link": base_url + notice.link if notice.link else "",
-            },
-        )
-        mails.append(MailMessage(user_id=user.id, notification_id=notification.id, to_address=user.email,
+        written.append(notification_id)
+        if delivery != Delivery.EMAIL.value:
+            continue
+        locale = locale_of(user)
+        subject, body = _render_mail(notice.kind, locale, {
+            **notice.params, "params": notice.params, "user": user, "base_url": base_url,
+            "link": base_url + notice.link if notice.link else "",
+            "preferences_link": preference_link(user.id, notice.kind),
+        })  # fmt: skip
+        mails.append(MailMessage(user_id=user.id, notification_id=notification_id, to_address=user.email,
                                  locale=locale, kind=notice.kind, subject=subject[:300], body_text=body))  # fmt: skip
     if mails:
         db.session.add_all(mails)
         db.session.flush()
         for message in mails:
             enqueue("send_mail", mail_id=message.id)
-    return [notification for _, _, notification in written]
+    return written
 
 
-def notify(user_ids, kind: str, params: dict, *, link: str = "", email: bool = True) -> list[Notification]:
+def locale_of(user) -> str:
+    return user.locale if user.locale in LOCALES else "es"
+
+
+def notify(user_ids, kind: str, params: dict, *, link: str = "", email: bool = True, key: str | None = None,
+           subject: str = "") -> list[int]:  # fmt: skip
     """Notify several people of the same thing (inside the caller's transaction)."""
-    return notify_all([Notice(user_id, kind, params, link, email) for user_id in dict.fromkeys(user_ids)])
+    return notify_all([Notice(user_id, kind, params, link, email, key, subject) for user_id in dict.fromkeys(user_ids)])
+
+
+# --- preferences and the signed one-click link ----------------------------------------------------------------
+
+PREFERENCE_SALT = "sello.notification-preference"
+DEFAULT_LINK_DAYS = 60
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PREFERENCE_SALT)
+
+
+def preference_token(user_id: int, kind: str) -> str:
+    return _serializer().dumps({"u": user_id, "k": kind})
+
+
+def preference_link(user_id: int, kind: str) -> str:
+    """The absolute one-click link (no login) to change how `kind` reaches this person."""
+    base_url = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    return f"{base_url}/notifications/settings/link/{preference_token(user_id, kind)}"
+
+
+class LinkRefused(Exception):
+    """A preference link that was tampered with, has expired, or names someone or something unknown."""
+
+    def __init__(self, message: str, *, expired: bool = False):
+        super().__init__(message)
+        self.message, self.expired = message, expired
+
+
+def read_preference_token(token: str) -> tuple[User, str]:
+    """The person and kind a signed link is for; LinkRefused when it is not one we signed, or too old."""
+    max_age = int(current_app.config.get("NOTIFICATION_LINK_DAYS", DEFAULT_LINK_DAYS)) * 86400
+    try:
+        data = _serializer().loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise LinkRefused(N_("This link has expired. Sign in to change your notification settings."),
+                          expired=True) from exc  # fmt: skip
+    except BadSignature as exc:
+        raise LinkRefused(N_("This link is not valid. Sign in to change your notification settings.")) from exc
+    user_id, kind = (data.get("u"), data.get("k")) if isinstance(data, dict) else (None, None)
+    user = db.session.get(User, user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None
+    if user is None or not user.active or kind not in messages.kinds_for(user.role.value):
+        raise LinkRefused(N_("This link is not valid. Sign in to change your notification settings."))
+    return user, kind
+
+
+def preferences_of(user) -> dict[str, str]:
+    """Every kind this person may receive → how (e-mail now unless they chose otherwise)."""
+    kinds = messages.kinds_for(user.role.value)
+    chosen = deliveries([user.id], kinds)
+    return {kind: chosen.get((user.id, kind), Delivery.EMAIL.value) for kind in kinds}
+
+
+def _upsert_preferences(user, choices: dict[str, str]) -> None:
+    allowed = set(messages.kinds_for(user.role.value))
+    valid = {d.value for d in Delivery}
+    errors = {kind: [N_("Choose e-mail now, daily digest or in-app only.")]
+              for kind, delivery in choices.items() if kind not in allowed or delivery not in valid}  # fmt: skip
+    if errors:
+        raise ValidationFailed(errors)
+    rows = {row.kind: row for row in db.session.scalars(
+        select(NotificationPreference).where(NotificationPreference.user_id == user.id).with_for_update()
+    )}  # fmt: skip
+    for kind, delivery in choices.items():
+        row = rows.get(kind)
+        if row is None:
+            db.session.add(NotificationPreference(user_id=user.id, kind=kind, delivery=delivery))
+        elif row.delivery != delivery:
+            row.delivery = delivery
+
+
+def set_preferences(user, choices: dict[str, str]) -> dict[str, str]:
+    """A person sets how each kind reaches them (only kinds of their role; nothing changes on an error)."""
+    _upsert_preferences(user, choices)
+    commit()
+    return preferences_of(user)
+
+
+def set_preference_by_link(token: str, delivery: str) -> tuple[User, str]:
+    """The one-click link's confirmation: change one kind for the person the link was signed for."""
+    user, kind = read_preference_token(token)
+    _upsert_preferences(user, {kind: delivery})
+    commit()
+    return user, kind
+
+
+# --- the daily digest -----------------------------------------------------------------------------------------
+
+DIGEST_KIND = "digest"
+
+
+def send_digests(now=None, limit: int = 5000) -> int:
+    """One mail per person with their notifications waiting for the digest; each goes into one digest only
+    (a second run, or two at once, finds nothing left). One transaction; returns how many mails."""
+    now = now or utcnow()
+    query = (
+        select(Notification)
+        .where(Notification.delivery == Delivery.DIGEST.value, Notification.digested_at.is_(None),
+               Notification.created_at <= now)
+        .order_by(Notification.user_id, Notification.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )  # fmt: skip
+    waiting = list(db.session.scalars(query))
+    if not waiting:
+        db.session.rollback()
+        return 0
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({n.user_id for n in waiting})))}
+    base_url = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    by_user: dict[int, list[Notification]] = {}
+    for notification in waiting:
+        notification.digested_at = now
+        by_user.setdefault(notification.user_id, []).append(notification)
+    mails = []
+    for user_id, items in by_user.items():
+        user = users.get(user_id)
+        if user is None or not user.active:
+            continue
+        locale = locale_of(user)
+        with force_locale(locale):
+            lines = [{"title": messages.title(n.kind, gettext), "text": messages.render(n.kind, n.params, gettext),
+                      "link": base_url + n.link if n.link else ""} for n in items]  # fmt: skip
+            kinds = [{"title": messages.title(k, gettext), "link": preference_link(user.id, k)}
+                     for k in dict.fromkeys(n.kind for n in items)]  # fmt: skip
+            text = render_template(f"emails/{locale}/digest.txt", user=user, items=lines, kinds=kinds,
+                                   day=now.date().isoformat(), base_url=base_url)  # fmt: skip
+        subject, _, body = text.strip().partition("\n")
+        subject = subject.removeprefix("Subject:").strip()[:300]
+        mails.append(MailMessage(user_id=user.id, to_address=user.email, locale=locale, kind=DIGEST_KIND,
+                                 subject=subject, body_text=body.strip() + "\n"))  # fmt: skip
+    db.session.add_all(mails)
+    db.session.flush()
+    for message in mails:
+        enqueue("send_mail", mail_id=message.id)
+    commit()
+    return len(mails)
 
 
 def send_mail(mail_id: int) -> MailMessage | None:

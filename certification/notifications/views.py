@@ -1,15 +1,18 @@
-"""Notification list with the unread count, and the admins' mail outbox with a retry button."""
+"""Notification list with the unread count, each person's notification settings (also through the signed
+one-click link of every e-mail, without logging in), and the admins' mail outbox with a retry button."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
+from certification.errors import ValidationFailed
 from certification.notifications import queries, services
-from certification.notifications.messages import render
-from certification.notifications.models import MailStatus
+from certification.notifications.messages import render, title
+from certification.notifications.models import Delivery, MailStatus
 from certification.ui import page_arg, run
 
 bp = Blueprint("notifications", __name__)
@@ -28,8 +31,59 @@ def _unread():
 @bp.get("/notifications")
 @login_required
 def index():
-    page = queries.notifications_page(current_user.id, page_arg(), per_page=25)
-    return render_template("notifications/index.html", page=page, text=lambda n: render(n.kind, n.params, _))
+    unread = request.args.get("unread") in ("1", "true")
+    page = queries.notifications_page(current_user.id, page_arg(), per_page=25, unread=unread)
+    return render_template("notifications/index.html", page=page, unread_only=unread,
+                           text=lambda n: render(n.kind, n.params, _), title=lambda n: title(n.kind, _))  # fmt: skip
+
+
+DELIVERY_LABELS = {
+    Delivery.EMAIL.value: _l("E-mail now"),
+    Delivery.DIGEST.value: _l("Daily digest"),
+    Delivery.IN_APP.value: _l("In the app only"),
+}
+
+
+@bp.get("/notifications/settings")
+@login_required
+def settings():
+    return render_template("notifications/settings.html", choices=services.preferences_of(current_user),
+                           labels=DELIVERY_LABELS, title=lambda kind: title(kind, _))  # fmt: skip
+
+
+@bp.post("/notifications/settings")
+@login_required
+def save_settings():
+    kinds = services.preferences_of(current_user)
+    choices = {kind: request.form.get(kind, "") for kind in kinds if kind in request.form}
+    return run(lambda: services.set_preferences(current_user, choices), success=_("Notification settings saved."),
+               back=url_for("notifications.settings"), then=lambda _p: url_for("notifications.settings"))  # fmt: skip
+
+
+@bp.get("/notifications/settings/link/<token>")
+def settings_link(token: str):
+    """The one-click link of an e-mail: shows what it changes and asks to confirm (a GET changes nothing)."""
+    try:
+        user, kind = services.read_preference_token(token)
+    except services.LinkRefused as exc:
+        return render_template("notifications/link_refused.html", message=_(exc.message)), 400
+    current = services.preferences_of(user)[kind]
+    return render_template("notifications/settings_link.html", token=token, kind_title=title(kind, _),
+                           current=current, labels=DELIVERY_LABELS, person=user)  # fmt: skip
+
+
+@bp.post("/notifications/settings/link/<token>")
+def settings_link_confirm(token: str):
+    delivery = request.form.get("delivery", "")
+    try:
+        user, kind = services.set_preference_by_link(token, delivery)
+    except services.LinkRefused as exc:
+        return render_template("notifications/link_refused.html", message=_(exc.message)), 400
+    except ValidationFailed:
+        flash(_("Choose e-mail now, daily digest or in-app only."), "error")
+        return redirect(url_for("notifications.settings_link", token=token), code=303)
+    flash(_("Saved: %(kind)s — %(delivery)s.", kind=title(kind, _), delivery=DELIVERY_LABELS[delivery]), "success")
+    return redirect(url_for("notifications.settings_link", token=token), code=303)
 
 
 def _link_of(notification) -> str:

@@ -22,6 +22,7 @@ from certification.errors import (
     ValidationFailed,
 )
 from certification.extensions import db
+from certification.notifications import events
 from certification.organizations.models import Organization
 from certification.outbox.services import commit, rollback
 from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
@@ -117,11 +118,12 @@ def enrol(user, round_id: int, application_id: int) -> Application:
         errors["application_id"] = [N_("The organisation is not in the round's country.")]
     if errors:
         raise ValidationFailed(errors)
-    _check_seat_left(pilot_round)
+    enrolled = _check_seat_left(pilot_round)
     application.pilot_round_id = pilot_round.id
     # Rewrite the round too, so its version check also guards the last seat where rows are not locked (SQLite).
     flag_modified(pilot_round, "capacity")
     try:
+        events.on_enrolled(application, pilot_round, enrolled + 1)
         commit()
     except StaleDataError as exc:
         rollback()
@@ -130,10 +132,12 @@ def enrol(user, round_id: int, application_id: int) -> Application:
     return application
 
 
-def _check_seat_left(pilot_round: PilotRound) -> None:
+def _check_seat_left(pilot_round: PilotRound) -> int:
+    """How many applications the round has; CapacityFull when that leaves no seat."""
     enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == pilot_round.id))
     if enrolled >= pilot_round.capacity:
         raise CapacityFull(Message(N_("The round is full (capacity %(capacity)d)."), capacity=pilot_round.capacity))
+    return enrolled
 
 
 def counts_by_state(round_id: int) -> dict[str, int]:

@@ -71,7 +71,8 @@ def send_due(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> tuple
         batch = due[start : start + batch_size]
         try:
             mine = claim(batch, now)
-            notify_all([Notice(d.recipient_id, d.kind, d.params, d.link) for d in mine])
+            notify_all([Notice(d.recipient_id, d.kind, d.params, d.link, subject=d.subject,
+                               key=f"reminder:{d.kind}:{d.subject}:{d.period}"[:160]) for d in mine])  # fmt: skip
             commit()
         except Exception:
             rollback()

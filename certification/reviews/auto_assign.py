@@ -240,9 +240,14 @@ def auto_assign(user, round_id: int, *, apply: bool, expected_digest: str | None
     if expected_digest is not None and expected_digest != plan.digest:
         raise StateConflict(N_("Assignments changed since the preview; look at the new preview and apply again."))
     due_on: date = today + timedelta(days=DEFAULT_REVIEW_DAYS)
-    for pair in plan.assigned:
-        db.session.add(Assignment(application_id=pair["application_id"], reviewer_id=pair["reviewer_id"],
-                                  due_on=due_on, assigned_by_id=user.id))  # fmt: skip
+    from certification.notifications import events
+
+    created = [Assignment(application_id=pair["application_id"], reviewer_id=pair["reviewer_id"], due_on=due_on,
+                          assigned_by_id=user.id) for pair in plan.assigned]  # fmt: skip
+    db.session.add_all(created)
+    db.session.flush()
+    for assignment in created:
+        events.on_assignment(assignment, "assignment_invited", "invited")
     commit()
     plan.applied = True
     return plan

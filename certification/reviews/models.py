@@ -90,6 +90,8 @@ class ReviewScore(db.Model):
     comment: Mapped[str] = mapped_column(sa.Text)
     evidence_ids: Mapped[list] = mapped_column(sa.JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the applicant's resubmission reopened this indicator; cleared when the reviewer scores it again.
+    reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     assignment = relationship("Assignment", back_populates="scores", lazy="raise")
 

@@ -153,6 +153,16 @@ def latest_snapshot(application_id: int) -> ScoreSnapshot | None:
     )
 
 
+def reopened_scores(application_id: int) -> int:
+    """Scores of this application reopened by a resubmission and not yet scored again."""
+    return db.session.scalar(
+        select(func.count(ReviewScore.id))
+        .join(Assignment, Assignment.id == ReviewScore.assignment_id)
+        .where(Assignment.application_id == application_id, ReviewScore.reopened_at.is_not(None),
+               Assignment.status.in_(ACTIVE_ASSIGNMENT))
+    )  # fmt: skip
+
+
 def involved_reviewer_ids(application_id: int) -> set[int]:
     """Everyone ever assigned to review this application, whatever became of the assignment.
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from certification.accounts.models import Affiliation, AffiliationKind, Role, User
 from certification.accounts.services import end_all_sessions
 from certification.applications import queries as application_queries
-from certification.applications.models import Application
+from certification.applications.models import Application, HistoryEntry
 from certification.applications.policies import is_staff
 from certification.echo import shorten
 from certification.errors import (
@@ -27,6 +27,7 @@ from certification.errors import (
     ValidationFailed,
 )
 from certification.extensions import db
+from certification.notifications import events
 from certification.outbox.services import commit, enqueue
 from certification.reviews import queries
 from certification.reviews.models import (
@@ -138,6 +139,8 @@ def assign_reviewer(user, application_id: int, reviewer_id: int, due_on: date | 
         application_id=application.id, reviewer_id=reviewer.id, due_on=due_on, assigned_by_id=user.id
     )
     db.session.add(assignment)
+    db.session.flush()
+    events.on_assignment(assignment, "assignment_invited", "invited")
     commit()
     return assignment
 
@@ -172,6 +175,7 @@ def accept_assignment(user, assignment_id: int, no_conflict: bool) -> Assignment
     assignment.status = AssignmentStatus.ACCEPTED
     assignment.no_conflict_declared = True
     assignment.responded_at = utcnow()
+    events.on_assignment(assignment, "assignment_accepted", "accepted")
     commit()
     return assignment
 
@@ -192,6 +196,7 @@ def decline_assignment(user, assignment_id: int, reason: str, conflict: bool = F
     if conflict:
         application = db.session.get(Application, assignment.application_id)
         _add_declared_conflict(user.id, application.organization_id, reason)
+    events.on_assignment(assignment, "assignment_declined", "declined", reason=assignment.decline_reason)
     commit()
     return assignment
 
@@ -229,8 +234,11 @@ def withdraw_assignment(user, assignment_id: int, reason: str = "", replacement_
     assignment.status = AssignmentStatus.WITHDRAWN
     assignment.withdrawn_at = utcnow()
     assignment.withdraw_reason = reason
+    events.on_assignment(assignment, "assignment_withdrawn", "withdrawn", reason=reason)
     if replacement is not None:
         db.session.add(replacement)
+        db.session.flush()
+        events.on_assignment(replacement, "assignment_invited", "invited")
     commit()
     return replacement or assignment
 
@@ -246,7 +254,12 @@ def change_due_date(user, assignment_id: int, due_on: date) -> Assignment:
         raise NotEditable(N_("Only an open or accepted assignment has a due date to change."))
     if due_on is None:
         raise ValidationFailed({"due_on": [N_("Give the due date as YYYY-MM-DD.")]})
-    assignment.due_on = _check_due_on(due_on, utcnow().date())
+    new_due_on = _check_due_on(due_on, utcnow().date())
+    if new_due_on != assignment.due_on:
+        assignment.due_on = new_due_on
+        events.on_assignment(
+            assignment, "assignment_due_changed", f"due:{new_due_on.isoformat()}:{utcnow().isoformat()}"
+        )
     commit()
     return assignment
 
@@ -304,10 +317,14 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     row = db.session.scalar(
         select(ReviewScore).where(ReviewScore.assignment_id == assignment.id, ReviewScore.indicator_id == indicator.id)
     )
+    if row is not None and row.reopened_at is None and assignment.submitted_at is not None:
+        # Reopened after a resubmission: the indicators the applicant did not change keep their scores.
+        raise NotEditable(N_("Only the indicators reopened by the resubmission can be scored again."))
     if row is None:
         row = ReviewScore(assignment_id=assignment.id, indicator_id=indicator.id)
         db.session.add(row)
     row.score, row.comment, row.evidence_ids, row.updated_at = score, comment, cited, utcnow()
+    row.reopened_at = None
     commit()
     return row
 
@@ -315,20 +332,63 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
 def submit_review(user, assignment_id: int) -> Assignment:
     """Submit a complete review; refused with the list of unscored indicators. Re-scores after commit."""
     assignment = _editable_assignment(user, assignment_id)
-    application = application_queries.get_visible(user, assignment.application_id)
+    # The application row is locked so that of two reviewers submitting at once, the second sees the
+    # first's review: exactly one of them completes "all reviews are in".
+    application = application_queries.get_visible(user, assignment.application_id, for_update=True)
     indicators = indicators_of(application.standard_id)
     scored = queries.scores_by_assignment(assignment.id)
-    missing = [i.code for i in indicators if i.id not in scored]
+    missing = [i.code for i in indicators if i.id not in scored or scored[i.id].reopened_at is not None]
     if missing:
         raise GuardFailed(
             "submit_review",
             [Unmet("unscored", N_("Score these indicators first: %(codes)s"), {"codes": ", ".join(missing)})],
         )
+    now = utcnow()
+    if assignment.submitted_at is not None:
+        db.session.add(HistoryEntry(
+            application_id=application.id, event="review_resubmitted", from_state=application.state,
+            to_state=application.state, actor_id=user.id, details={"assignment": assignment.id}, at=now,
+        ))  # fmt: skip
     assignment.status = AssignmentStatus.SUBMITTED
-    assignment.submitted_at = utcnow()
+    assignment.submitted_at = now
     enqueue("recalculate_score", application_id=assignment.application_id)
+    db.session.flush()
+    events.on_assignment(assignment, "review_submitted", f"submitted:{now.isoformat()}")
     commit()
     return assignment
+
+
+def reopen_flagged(application, codes: list[str], now) -> list[tuple[int, int, list[str]]]:
+    """After a resubmission, reopen the reviewers' scores of the indicators the change request flagged
+    (the others stay): a submitted review goes back to accepted until the reviewer scores them again and
+    submits. Part of the caller's unit of work. Returns (reviewer_id, assignment_id, codes) per reopened review.
+    """
+    from certification.seals.models import Indicator
+
+    if not codes:
+        return []
+    by_id = dict(db.session.execute(
+        select(Indicator.id, Indicator.code).where(Indicator.standard_id == application.standard_id,
+                                                   Indicator.code.in_(codes))
+    ).all())  # fmt: skip
+    assignments = list(db.session.scalars(
+        select(Assignment).where(Assignment.application_id == application.id,
+                                 Assignment.status.in_((AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)))
+        .order_by(Assignment.id).with_for_update()
+    ))  # fmt: skip
+    reopened = []
+    for assignment in assignments:
+        rows = list(db.session.scalars(
+            select(ReviewScore).where(ReviewScore.assignment_id == assignment.id, ReviewScore.indicator_id.in_(by_id))
+        ))  # fmt: skip
+        if not rows:
+            continue
+        for row in rows:
+            row.reopened_at = now
+        if assignment.status == AssignmentStatus.SUBMITTED:
+            assignment.status = AssignmentStatus.ACCEPTED
+        reopened.append((assignment.reviewer_id, assignment.id, sorted(by_id[r.indicator_id] for r in rows)))
+    return reopened
 
 
 def moderate(user, application_id: int, code: str, score, justification: str) -> Moderation:

@@ -85,7 +85,17 @@ URL_PARAMETERS = {
     "code": lambda w: w.code,
     "indicator_code": lambda w: w.code,
     "filename": lambda w: "sello.css",
+    "token": lambda w: _preference_token(w.member.id, "application_submitted"),
 }
+
+
+def _preference_token(user_id: int, kind: str) -> str:
+    """A genuine signed link of a notification e-mail (needs the app context the tests run in)."""
+    from certification.notifications.services import preference_token
+
+    return preference_token(user_id, kind)
+
+
 CERTIFICATE_CODE_ENDPOINTS = {"certificates.verify", "api.verify_certificate"}
 
 
