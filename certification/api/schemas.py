@@ -436,6 +436,7 @@ class CertificateOut(Out):
     level: str
     issued_on: date
     expires_on: date
+    pdf_url: str = Field(description="the certificate as PDF: GET /api/v1/certificates/{code}/pdf (absolute)")
 
 
 class OpenApiDocument(BaseModel):

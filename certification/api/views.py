@@ -401,6 +401,21 @@ def verify_certificate(code: str):
     return show.certificate(row)
 
 
+@op("GET", "/certificates/<code>/pdf", errors=(404,), public=True, tag="public")
+def certificate_pdf(code: str):
+    """The certificate as a PDF document
+
+    An archival PDF (PDF/A-3b) in the organisation's language, as an attachment, with a QR code of its public
+    verify page. A suspended, revoked or expired certificate says so across the page.
+    """
+    from certification.certificates.views import pdf_response
+
+    row = certificate_queries.by_code(code) if "\x00" not in code else None
+    if row is None:
+        raise NotFound("certificate")
+    return pdf_response(row)
+
+
 @op("GET", "/openapi.json", returns=s.OpenApiDocument, public=True, tag="public")
 def openapi_document():
     """This OpenAPI 3.1 document"""
