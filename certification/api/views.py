@@ -381,6 +381,19 @@ def auto_assign_round(user, round_id: int):
     return show.auto_assign_plan(auto_assign(user, round_id, apply=True))
 
 
+@op("GET", ROUND + "/summary", returns=s.RoundSummaryOut, errors=(404,), tag="pilot rounds")
+def pilot_round_summary(user, round_id: int):
+    """A pilot round's summary (facilitator, admin)
+
+    Outcomes by state and level (and by country where the round spans several) and, per indicator, the
+    applications scored, mean self-rating, mean consensus, mean gap, disagreements and Krippendorff's alpha
+    (null where undefined). Computed live while the round runs, frozen once it is closed.
+    """
+    from certification.pilots.summary import summary_of
+
+    return s.RoundSummaryOut.model_validate(summary_of(pilots.get_round(user, round_id)))
+
+
 # --- public -----------------------------------------------------------------------------------------------
 
 
