@@ -124,6 +124,7 @@ MATRIX: list[Probe] = [
     Probe("applications.fire", "POST", lambda w: f"/applications/{w.app.id}/events",
           application_object(403, 403, 303), data=lambda w: {"event": "reject", "reason": ""},
           missing=lambda w: f"/applications/{NOBODY}/events", label="reject without a reason"),
+    Probe("applications.export", "GET", lambda w: "/applications/export/scores.csv", staff_only(200, others=403)),
     Probe("evidence.upload", "POST", lambda w: f"/applications/{w.app.id}/evidence",
           application_object(303, 403, 403), data=upload_file, missing=lambda w: f"/applications/{NOBODY}/evidence"),
     Probe("evidence.download", "GET", lambda w: f"/evidence/{w.evidence_id}", application_object(200, 200, 200),
