@@ -184,7 +184,10 @@ def send_to_consultation(user, round_id: int, codes: list[str], summary_url: str
         raise NotEditable(N_("Close the round first: its summary is sent as it was at closing."))
     summary = pilot_round.summary
     target = consultation_target(summary)
-    if target is None:
+    if target is not None:
+        # Locked like any comment, so none slips in while an admin closes the consultation.
+        target = db.session.get(Standard, target.id, with_for_update=True, populate_existing=True)
+    if target is None or target.status.value != "consultation":
         raise NotEditable(N_("No version of this seal is in consultation; open one to send indicators to it."))
     flagged = {row["code"]: row for row in summary["indicators"] if row["flagged"]}
     chosen = list(dict.fromkeys(str(code) for code in codes or ()))
@@ -201,7 +204,7 @@ def send_to_consultation(user, round_id: int, codes: list[str], summary_url: str
         raise ValidationFailed({"indicators": [N_("These indicators are not in the version in consultation.")]})
     already = set(db.session.scalars(
         select(Indicator.code).join(IndicatorComment, IndicatorComment.indicator_id == Indicator.id)
-        .where(IndicatorComment.standard_id == target.id, IndicatorComment.body.contains(summary_url))
+        .where(IndicatorComment.standard_id == target.id, IndicatorComment.body.contains(summary_url, autoescape=True))
     ))  # fmt: skip
     created = []
     for code in chosen:
