@@ -41,6 +41,8 @@ class Base:
     PER_PAGE = 25
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "sello@localhost")
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    # The body that issues the certificates, as printed on them; empty = the seeds' working group (translated).
+    WORKING_GROUP_NAME = os.environ.get("WORKING_GROUP_NAME", "")
     # Issue 6 — JSON API: bearer-token lifetime, failed token requests allowed per client, JSON body limit.
     API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", 30))
     API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", 1024 * 1024))

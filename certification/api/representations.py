@@ -168,9 +168,12 @@ def registry_entry(certificate) -> s.RegistryEntry:
 
 
 def certificate(row) -> s.CertificateOut:
+    from certification.certificates.documents import pdf_path, public_url
+
     return s.CertificateOut(
         number=row.number, status=row.status.value, organization=row.organization.name, area=row.standard.area,
         level=row.level, issued_on=row.issued_on, expires_on=row.expires_on, decision_hash=row.decision_hash,
+        pdf_url=public_url(pdf_path(row)),
     )  # fmt: skip
 
 

@@ -439,6 +439,37 @@ class CertificateOut(Out):
     issued_on: date
     expires_on: date
     decision_hash: str | None = Field(description="hash of the application history row that issued it")
+    pdf_url: str = Field(description="the certificate as PDF: GET /api/v1/certificates/{code}/pdf (absolute)")
+
+
+class RoundOutcomes(Out):
+    by_state: dict[str, int] = Field(description="applications by state")
+    by_level: dict[str, int] = Field(
+        description="scored applications by the level of their latest score (`none`: no level reached)"
+    )
+    by_country: dict[str, dict[str, int]] | None = Field(
+        None, description="applications by country, then state: only when the round spans several countries"
+    )
+
+
+class IndicatorSummary(Out):
+    code: str
+    applications: int = Field(description="applications with a consensus on it")
+    mean_self: float | None
+    mean_consensus: float | None
+    mean_gap: float | None = Field(description="mean of self-rating − consensus")
+    disagreements: int
+    alpha: float | None = Field(description="Krippendorff's alpha (ordinal); null where undefined")
+    flagged: bool = Field(description="alpha below 0.667")
+    comments: int = Field(description="consultation comments raised on this indicator in any version of the seal")
+
+
+class RoundSummaryOut(Out):
+    round_id: int
+    status: str
+    closed_at: datetime | None
+    outcomes: RoundOutcomes
+    indicators: list[IndicatorSummary]
 
 
 class OpenApiDocument(BaseModel):

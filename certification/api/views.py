@@ -422,6 +422,19 @@ def auto_assign_round(user, round_id: int):
     return show.auto_assign_plan(auto_assign(user, round_id, apply=True))
 
 
+@op("GET", ROUND + "/summary", returns=s.RoundSummaryOut, errors=(404,), tag="pilot rounds")
+def pilot_round_summary(user, round_id: int):
+    """A pilot round's summary (facilitator, admin)
+
+    Outcomes by state and level (and by country where the round spans several) and, per indicator, the
+    applications scored, mean self-rating, mean consensus, mean gap, disagreements and Krippendorff's alpha
+    (null where undefined). Computed live while the round runs, frozen once it is closed.
+    """
+    from certification.pilots.summary import summary_of
+
+    return s.RoundSummaryOut.model_validate(summary_of(pilots.get_round(user, round_id)))
+
+
 # --- public -----------------------------------------------------------------------------------------------
 
 
@@ -440,6 +453,21 @@ def verify_certificate(code: str):
     if row is None:
         raise NotFound("certificate")
     return show.certificate(row)
+
+
+@op("GET", "/certificates/<code>/pdf", errors=(404,), public=True, tag="public")
+def certificate_pdf(code: str):
+    """The certificate as a PDF document
+
+    An archival PDF (PDF/A-3b) in the organisation's language, as an attachment, with a QR code of its public
+    verify page. A suspended, revoked or expired certificate says so across the page.
+    """
+    from certification.certificates.views import pdf_response
+
+    row = certificate_queries.by_code(code) if "\x00" not in code else None
+    if row is None:
+        raise NotFound("certificate")
+    return pdf_response(row)
 
 
 @op("GET", "/openapi.json", returns=s.OpenApiDocument, public=True, tag="public")

@@ -146,3 +146,37 @@ def fire(application_id: int):
         back=back,
         then=lambda app: back,
     )
+
+
+# --- staff exports: the list's filters, streamed -----------------------------------------------------------
+
+EXPORTS = {"applications": ("application_header", "application_rows"), "scores": ("score_header", "score_rows")}
+
+
+@bp.get("/applications/export/<any(applications, scores):kind>.<any(csv, xlsx):extension>")
+@login_required
+def export(kind: str, extension: str):
+    """Applications (with their latest score) or their scores per indicator and source, for staff; the list's
+    `state` and `area` filters apply."""
+    from flask import Response, stream_with_context
+
+    from certification.applications import exports
+
+    if not is_staff(current_user):
+        abort(403, description=_("Exports are for facilitators and administrators."))
+    state = request.args.get("state") or None
+    area = request.args.get("area") or None
+    if state not in {s.value for s in wf.State} | {None} or area not in {a.value for a in Area} | {None}:
+        abort(400)
+    header_of, rows_of = (getattr(exports, name) for name in EXPORTS[kind])
+    rows = rows_of(current_user, state, area)
+    if extension == "csv":
+        body, mimetype = exports.csv_stream(header_of(), rows), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = exports.xlsx_stream(kind, header_of(), rows), exports.XLSX
+    name = f"{kind}-{utcnow().date().isoformat()}.{extension}"
+    return Response(stream_with_context(body), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    })  # fmt: skip

@@ -34,3 +34,12 @@ def by_code(code: str) -> Certificate | None:
         .where(Certificate.verification_code == code)
         .options(joinedload(Certificate.organization), joinedload(Certificate.standard))
     )
+
+
+def of_application(application_id: int) -> Certificate | None:
+    """The certificate issued to an application, with what its document shows loaded."""
+    return db.session.scalar(
+        select(Certificate)
+        .where(Certificate.application_id == application_id)
+        .options(joinedload(Certificate.organization), joinedload(Certificate.standard))
+    )

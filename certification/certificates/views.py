@@ -1,10 +1,16 @@
-"""Public: the registry of certified MFIs and certificate verification (no login)."""
+"""Public: the registry of certified MFIs and certificate verification (no login); certificate PDFs."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from urllib.parse import quote
 
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from certification.applications import queries as application_queries
 from certification.certificates import queries
+from certification.certificates.documents import certificate_pdf, pdf_filename
+from certification.errors import NotFound
 from certification.seals.models import Area
 from certification.ui import page_arg
 
@@ -32,3 +38,36 @@ def verify(code: str):
     certificate = queries.by_code(code)
     status = 200 if certificate else 404
     return render_template("certificates/verify.html", certificate=certificate, code=code), status
+
+
+def pdf_response(certificate) -> Response:
+    """The certificate's PDF as an attachment (UI and API). Not cached: its status may change any day."""
+    name = pdf_filename(certificate)
+    return Response(certificate_pdf(certificate), mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    })  # fmt: skip
+
+
+@bp.get("/verify/<code>/certificate.pdf")
+def verify_pdf(code: str):
+    """Anyone holding the public code downloads the certificate."""
+    certificate = queries.by_code(code)
+    if certificate is None:
+        abort(404)
+    return pdf_response(certificate)
+
+
+@bp.get("/applications/<int:application_id>/certificate.pdf")
+@login_required
+def application_pdf(application_id: int):
+    """The certificate of an application, for those who may see the application."""
+    try:
+        application = application_queries.get_visible(current_user, application_id)
+    except NotFound:
+        abort(404)
+    certificate = queries.of_application(application.id)
+    if certificate is None:
+        abort(404)
+    return pdf_response(certificate)

@@ -43,6 +43,10 @@ class PilotRound(db.Model):
     created_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # The round's summary as computed when it closed (certification.pilots.summary): frozen, so later changes
+    # to its applications, reviews or the standard's comments never rewrite what the round reported.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary: Mapped[dict | None] = mapped_column(sa.JSON)
 
     # Enrolment counts against capacity: the version check keeps two enrolments from both taking the last seat.
     __mapper_args__ = {"version_id_col": version}

@@ -27,6 +27,7 @@ from certification.organizations.models import Organization
 from certification.outbox.services import commit, rollback
 from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
 from certification.seals.models import Area, Standard
+from certification.types import utcnow
 from certification.validation import DATE_OUT_OF_WINDOW, date_in_window
 from workflows.application import State
 from workflows.messages import N_, Message
@@ -91,6 +92,12 @@ def change_status(user, round_id: int, status: str) -> PilotRound:
         steps = [step.value for step in ROUND_STEPS[pilot_round.status]]
         raise InvalidTransition(pilot_round.status.value, target.value, steps)
     pilot_round.status = target
+    if target == RoundStatus.CLOSED:
+        # The summary is computed in the closing transaction and kept: what the round reported stays as it was.
+        from certification.pilots.summary import compute
+
+        pilot_round.closed_at = utcnow()
+        pilot_round.summary = compute(pilot_round)
     try:
         commit()
     except StaleDataError as exc:
@@ -151,3 +158,85 @@ def counts_by_state(round_id: int) -> dict[str, int]:
 
 def list_rounds() -> list[PilotRound]:
     return list(db.session.scalars(select(PilotRound).order_by(PilotRound.id.desc())))
+
+
+def consultation_target(summary: dict) -> Standard | None:
+    """The next version of the round's seal that takes comments now: the newest one in consultation."""
+    from certification.seals.models import StandardStatus
+
+    seal_codes = sorted({s["code"] for s in summary.get("standards", [])})
+    if not seal_codes:
+        return None
+    candidates = db.session.scalars(
+        select(Standard).where(Standard.code.in_(seal_codes), Standard.status == StandardStatus.CONSULTATION)
+    ).all()
+    return max(candidates, key=lambda s: (tuple(int(p) if p.isdigit() else 0 for p in s.version.split(".")), s.id),
+               default=None)  # fmt: skip
+
+
+def indicator_codes(standard: Standard) -> set[str]:
+    from certification.seals.models import Indicator
+
+    return set(db.session.scalars(select(Indicator.code).where(Indicator.standard_id == standard.id)))
+
+
+def send_to_consultation(user, round_id: int, codes: list[str], summary_url: str) -> list:
+    """Open one consultation comment per chosen flagged indicator on the next version of the round's seal, each
+    quoting the round's figures and linking its summary. An indicator already sent from this round is skipped.
+    Refused while the round is open (its figures are not final) or when no version is in consultation."""
+    from flask_babel import gettext
+
+    from certification.seals.models import Indicator, IndicatorComment
+
+    pilot_round = get_round(user, round_id)
+    if pilot_round.status != RoundStatus.CLOSED or pilot_round.summary is None:
+        raise NotEditable(N_("Close the round first: its summary is sent as it was at closing."))
+    summary = pilot_round.summary
+    target = consultation_target(summary)
+    if target is not None:
+        # Locked like any comment, so none slips in while an admin closes the consultation.
+        target = db.session.get(Standard, target.id, with_for_update=True, populate_existing=True)
+    if target is None or target.status.value != "consultation":
+        raise NotEditable(N_("No version of this seal is in consultation; open one to send indicators to it."))
+    flagged = {row["code"]: row for row in summary["indicators"] if row["flagged"]}
+    chosen = list(dict.fromkeys(str(code) for code in codes or ()))
+    unknown = [code for code in chosen if code not in flagged]
+    if not chosen or unknown:
+        raise ValidationFailed({"indicators": [N_("Choose among the indicators flagged for low agreement.")]})
+    indicators = {
+        i.code: i
+        for i in db.session.scalars(select(Indicator).where(Indicator.standard_id == target.id,
+                                                            Indicator.code.in_(chosen)))
+    }  # fmt: skip
+    missing = [code for code in chosen if code not in indicators]
+    if missing:
+        raise ValidationFailed({"indicators": [N_("These indicators are not in the version in consultation.")]})
+    already = set(db.session.scalars(
+        select(Indicator.code).join(IndicatorComment, IndicatorComment.indicator_id == Indicator.id)
+        .where(IndicatorComment.standard_id == target.id, IndicatorComment.body.contains(summary_url, autoescape=True))
+    ))  # fmt: skip
+    created = []
+    for code in chosen:
+        if code in already:
+            continue
+        row = flagged[code]
+        body = gettext(
+            "Pilot round %(round)s (%(country)s, closed %(closed)s): Krippendorff's alpha %(alpha).2f, below "
+            "%(threshold).3f; %(disagreements)d disagreements over %(applications)d applications scored; mean "
+            "self-rating %(own)s, mean consensus %(consensus)s, mean gap %(gap)s. Reviewers read this indicator "
+            "differently: please make it clearer. Figures: %(url)s",
+            round=pilot_round.name, country=pilot_round.country, closed=(summary.get("closed_at") or "")[:10],
+            alpha=row["alpha"], threshold=summary["alpha_threshold"], disagreements=row["disagreements"],
+            applications=row["applications"], own=_figure(row["mean_self"]),
+            consensus=_figure(row["mean_consensus"]), gap=_figure(row["mean_gap"]), url=summary_url,
+        )  # fmt: skip
+        comment = IndicatorComment(standard_id=target.id, indicator_id=indicators[code].id, author_id=user.id,
+                                   body=body)  # fmt: skip
+        db.session.add(comment)
+        created.append(comment)
+    commit()
+    return created
+
+
+def _figure(value) -> str:
+    return "—" if value is None else f"{value:.2f}"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections import Counter
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from certification.applications.models import Application
 from certification.applications.policies import is_staff
 from certification.errors import NotFound
-from certification.extensions import db
-from certification.pilots import services
+from certification.pilots import exports, services, summary
 from certification.pilots.forms import EnrolForm, RoundForm
 from certification.pilots.models import ROUND_STEPS
+from certification.types import utcnow
 from certification.ui import run
 
 bp = Blueprint("pilots", __name__)
@@ -56,14 +55,62 @@ def detail(round_id: int):
         pilot_round = services.get_round(current_user, round_id)
     except NotFound:
         abort(404)
-    applications = list(db.session.scalars(
-        select(Application).where(Application.pilot_round_id == round_id)
-        .options(joinedload(Application.organization), joinedload(Application.standard)).order_by(Application.id)
-    ))  # fmt: skip
+    rows = summary.progress(round_id, utcnow().date())
+    by_state = Counter(row.state for row in rows)
+    scores = [row.overall for row in rows if row.overall is not None]
     return render_template(
-        "pilots/detail.html", round=pilot_round, applications=applications,
-        counts=services.counts_by_state(round_id), next_steps=ROUND_STEPS[pilot_round.status], form=EnrolForm(),
+        "pilots/detail.html", round=pilot_round, rows=rows, state_rows=[(_(s), n) for s, n in sorted(by_state.items())],
+        distribution=summary.score_distribution(scores), next_steps=ROUND_STEPS[pilot_round.status],
+        form=EnrolForm(),
     )  # fmt: skip
+
+
+def _summary_context(round_id: int) -> dict:
+    try:
+        pilot_round = services.get_round(current_user, round_id)
+    except NotFound:
+        abort(404)
+    figures = summary.summary_of(pilot_round)
+    target = services.consultation_target(figures)
+    return {
+        "round": pilot_round, "summary": figures, "distribution": summary.score_distribution(figures["scores"]),
+        "state_rows": [(_(state), n) for state, n in figures["outcomes"]["by_state"].items()],
+        "level_names": summary.level_names(figures), "target": target,
+        "target_codes": services.indicator_codes(target) if target else set(),
+    }  # fmt: skip
+
+
+@bp.get("/pilot-rounds/<int:round_id>/summary")
+@login_required
+def summary_page(round_id: int):
+    """The round's summary: live while it runs, frozen once closed."""
+    return render_template("pilots/summary.html", **_summary_context(round_id))
+
+
+@bp.get("/pilot-rounds/<int:round_id>/summary.pdf")
+@login_required
+def summary_pdf(round_id: int):
+    context = _summary_context(round_id)
+    return exports.download(exports.to_pdf(context), exports.filename(context["round"], "pdf"), "application/pdf")
+
+
+@bp.get("/pilot-rounds/<int:round_id>/summary.xlsx")
+@login_required
+def summary_xlsx(round_id: int):
+    context = _summary_context(round_id)
+    return exports.download(exports.to_xlsx(context), exports.filename(context["round"], "xlsx"), exports.XLSX)
+
+
+@bp.post("/pilot-rounds/<int:round_id>/summary/consultation")
+@login_required
+def send_to_consultation(round_id: int):
+    """Open consultation comments on the next version for the chosen flagged indicators, in one step."""
+    _staff_only()
+    back = url_for("pilots.summary_page", round_id=round_id)
+    codes = [code[:30] for code in request.form.getlist("indicators")][:200]
+    summary_url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + back
+    return run(lambda: services.send_to_consultation(current_user, round_id, codes, summary_url), back=back,
+               success=_("Consultation comments opened on the flagged indicators."))  # fmt: skip
 
 
 @bp.post("/pilot-rounds/<int:round_id>/status")

@@ -258,6 +258,7 @@ def result(application_id: int):
         "applications/result.html", application=application, tree=standard_tree(application.standard_id),
         snapshot=snapshot, assessed=application_queries.self_assessments(application.id),
         comments=queries.anonymous_comments(application.id), member=is_member(current_user, application),
+        certificate=application_queries.certificate_of(application.id),
     )  # fmt: skip
 
 

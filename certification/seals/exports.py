@@ -62,18 +62,21 @@ def to_csv(comments: list[IndicatorComment]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def xlsx_cell(sheet, value) -> WriteOnlyCell:
+    """A write-only cell; text stays text, so a value starting with "=" is never a formula."""
+    cell = WriteOnlyCell(sheet, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def to_xlsx(standard: Standard, comments: list[IndicatorComment]) -> bytes:
     """A write-only workbook (constant memory however many comments)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=f"{standard.code} {standard.version}"[:31])
     sheet.append(header())
     for row in rows(comments):
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=value)
-            cell.data_type = "s"  # text as text: a comment starting with "=" is not a formula
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

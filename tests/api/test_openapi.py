@@ -47,7 +47,7 @@ def test_the_document_describes_exactly_the_api_routes_of_the_app(app, document)
             served |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(method, path) for path, item in document["paths"].items() for method in item if method in METHODS}
     assert {p for _m, p in documented} == {p for _m, p in documented if "<" not in p}
-    assert len(documented) == len(served) == 36
+    assert len(documented) == len(served) == 38
     assert {m for m, _p in documented} == {m for m, _p in served}
 
 
@@ -70,7 +70,8 @@ def test_every_operation_documents_its_errors_in_the_contracts_body(document):
 def test_public_operations_need_no_token_and_the_others_a_bearer_token(document):
     public = {(m, p) for p, item in document["paths"].items() for m, op in item.items() if op.get("security") == []}
     assert public == {("post", f"{PREFIX}/auth/tokens"), ("get", f"{PREFIX}/registry"),
-                      ("get", f"{PREFIX}/certificates/{{code}}"), ("get", f"{PREFIX}/openapi.json")}  # fmt: skip
+                      ("get", f"{PREFIX}/certificates/{{code}}"), ("get", f"{PREFIX}/certificates/{{code}}/pdf"),
+                      ("get", f"{PREFIX}/openapi.json")}  # fmt: skip
     assert document["security"] == [{"bearer": []}]
     assert document["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
 

@@ -32,11 +32,13 @@ def test_a_certificate_verifies_by_its_code_whatever_its_status(app, client):
     case = Case().certified()
     certificate = certificate_of(case.id)
     public = Api(client)
+    base = app.config["PUBLIC_BASE_URL"]
     body = public.get(f"/certificates/{certificate.verification_code}").get_json()
     assert body == {"number": certificate.number, "status": "valid", "organization": case.org.name,
                     "area": "gender", "level": certificate.level, "issued_on": certificate.issued_on.isoformat(),
                     "expires_on": certificate.expires_on.isoformat(),
-                    "decision_hash": certificate.decision_hash}  # fmt: skip
+                    "decision_hash": certificate.decision_hash,
+                    "pdf_url": f"{base}/api/v1/certificates/{certificate.verification_code}/pdf"}  # fmt: skip
     assert len(certificate.decision_hash) == 64
     applications.fire_event(case.facilitator, case.id, "suspend", "Denuncia en revisión.")
     assert public.get(f"/certificates/{certificate.verification_code}").get_json()["status"] == "suspended"

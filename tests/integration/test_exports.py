@@ -1,0 +1,81 @@
+"""Staff exports of applications and scores: CSV and XLSX with the list's filters, streamed in chunks,
+formula-safe, reviewers named only for staff (the only ones who may export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from certification.applications import exports
+from certification.reviews.services import moderate
+from tests import factories as f
+from tests.web.helpers import fresh_client
+
+
+@pytest.fixture(autouse=True)
+def _session(app, monkeypatch):
+    f.fast_password_hashing(monkeypatch)
+    yield
+    f.release_session()
+
+
+def read_csv(response) -> list[list[str]]:
+    text = b"".join(response.response).decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_staff_export_every_application_in_chunks_with_the_lists_filters(app, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK", 2)  # several chunks: none lost or repeated at their edges
+    facilitator = f.user("facilitator")
+    drafts = [f.Walk("gender", facilitator=facilitator) for _ in range(3)]
+    submitted = f.Walk("poverty", facilitator=facilitator).submit()
+    client = fresh_client(app, facilitator)
+    response = client.get("/applications/export/applications.csv")
+    assert response.status_code == 200 and response.is_streamed
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    rows = read_csv(response)
+    assert rows[0][:3] == ["Solicitud", "Referencia", "Organización"]  # the facilitator's language
+    assert [int(r[0]) for r in rows[1:]] == sorted(w.id for w in [*drafts, submitted])
+    only_submitted = read_csv(client.get("/applications/export/applications.csv?state=submitted"))
+    assert [int(r[0]) for r in only_submitted[1:]] == [submitted.id]
+    only_gender = read_csv(client.get("/applications/export/applications.csv?area=gender"))
+    assert [int(r[0]) for r in only_gender[1:]] == [w.id for w in drafts]
+    assert client.get("/applications/export/applications.csv?state=bogus").status_code == 400
+
+
+def test_a_name_starting_with_a_formula_is_neutralised_in_csv_and_text_in_xlsx(app):
+    facilitator = f.user("facilitator")
+    hostile = f.organization(name='=HYPERLINK("http://x.example","clic")')
+    f.Walk("gender", org=hostile, facilitator=facilitator)
+    client = fresh_client(app, facilitator)
+    rows = read_csv(client.get("/applications/export/applications.csv"))
+    assert rows[1][2] == "'" + hostile.name
+    data = b"".join(client.get("/applications/export/applications.xlsx").response)
+    cell = load_workbook(io.BytesIO(data)).worksheets[0]["C2"]
+    assert cell.value == hostile.name and cell.data_type == "s"
+
+
+def test_the_scores_export_lists_self_each_named_reviewer_consensus_and_moderation(app):
+    walk = f.Walk("gender").pilot(lambda i: i.scale_max)
+    code = walk.indicators[0].code
+    moderate(walk.facilitator, walk.id, code, 3, "Acta revisada con la red.")
+    client = fresh_client(app, walk.facilitator)
+    data = b"".join(client.get("/applications/export/scores.xlsx").response)
+    rows = list(load_workbook(io.BytesIO(data), read_only=True).worksheets[0].iter_rows(values_only=True))[1:]
+    mine = [r for r in rows if r[0] == walk.id and r[3] == code]
+    sources = [r[4] for r in mine]
+    assert sources == ["autoevaluación", "revisor/a", "revisor/a", "consenso", "moderado"]
+    assert sorted(r[5] for r in mine if r[5]) == sorted(rev.name for rev in walk.reviewers)
+    assert mine[-1][6] == 3 and mine[-2][6] == walk.indicators[0].scale_max
+
+
+def test_only_staff_may_export(app):
+    walk = f.Walk("gender")
+    url = "/applications/export/scores.csv"
+    assert fresh_client(app, walk.applicant).get(url).status_code == 403
+    assert fresh_client(app, f.reviewer()).get(url).status_code == 403
+    assert fresh_client(app).get(url).status_code == 302
