@@ -85,6 +85,15 @@ FIELD_MESSAGES = {
     "model_type": N_("The body must be a JSON object."),
     "model_attributes_type": N_("The body must be a JSON object."),
     "dict_type": N_("Give a JSON object."),
+    "control_characters": N_(
+        "Control characters (such as NUL, escape or, in a single line, a line break) are not allowed."
+    ),
+    "blank": N_("This field cannot be blank."),
+    "email": N_("Give a valid e-mail address."),
+    "organization_required": N_("An applicant belongs to an organisation."),
+    "organization_refused": N_("Only applicants belong to an organisation."),
+    "date_window": N_("Give a date from %(min)s to %(max)s as YYYY-MM-DD."),
+    "conflict_not_declared": N_("Declare that you have no conflict of interest to accept."),
 }
 
 
@@ -218,8 +227,9 @@ def parsing_error(exc: ValidationError, *, location: str = "body") -> ApiError:
         if template is None:
             text = error["msg"]
         else:
-            choices = (error.get("ctx") or {}).get("expected", "")
-            text = _render(template, {"choices": choices}) if "%(choices)s" in template else gettext(template)
+            context = error.get("ctx") or {}
+            params = {"choices": context.get("expected", ""), "min": context.get("min"), "max": context.get("max")}
+            text = _render(template, params) if "%(" in template else gettext(template)
         fields.setdefault(name, []).append(text)
     code = "bad_request" if status == 400 else "validation_error"
     message = "; ".join(f"{name}: {' '.join(ms)}" for name, ms in fields.items())

@@ -20,10 +20,15 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from certification.api import auth
 from certification.api.errors import ApiError, api_locale, parsing_error
-from certification.api.schemas import ERRORS
+from certification.api.schemas import ERRORS, INDICATOR_CODE
 from workflows.messages import N_
 
 ID = "int(min=1, max=2147483647)"  # a path id: a positive PostgreSQL integer, else the route does not match
+# What the views check in a path's string parameters (werkzeug's converters cannot say it to spectree).
+PATH_PARAMETERS = {
+    "indicator_code": {"pattern": f"^{INDICATOR_CODE}$", "description": "an indicator code of the standard"},
+    "code": {"minLength": 1, "maxLength": 64, "description": "the certificate's public verification code"},
+}
 MAX_JSON_BYTES = 1024 * 1024
 
 api_spec = SpecTree(
@@ -138,4 +143,10 @@ def operation(
 
 def document() -> dict:
     """The OpenAPI 3.1 document of every declared operation (needs an app context)."""
-    return api_spec.spec
+    spec = api_spec.spec
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] == "path" and parameter["name"] in PATH_PARAMETERS:
+                    parameter["schema"].update(PATH_PARAMETERS[parameter["name"]])
+    return spec

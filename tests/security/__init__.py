@@ -1,1 +1,2 @@
-"""One test module per finding of the hostile review: each reproduces the original request and asserts the safe result."""
+"""One test module per finding of the hostile review: each reproduces the original request and asserts the
+safe result."""
