@@ -46,8 +46,10 @@ HTTP_CODES = {
     404: ("not_found", N_("Not found.")),
     405: ("method_not_allowed", N_("This method is not allowed here.")),
     413: ("too_large", N_("The request body is over the limit.")),
+    414: ("uri_too_long", N_("The URL is too long.")),
     415: ("unsupported_type", N_("This content type is not supported.")),
     429: ("rate_limited", N_("Too many attempts; try again later.")),
+    431: ("headers_too_large", N_("The request has too many headers, or one that is too large.")),
 }
 
 # pydantic error types that mean "wrong type / not JSON" (400); every other one is a value problem (422).
