@@ -87,9 +87,7 @@ FIELD_MESSAGES = {
     "model_type": N_("The body must be a JSON object."),
     "model_attributes_type": N_("The body must be a JSON object."),
     "dict_type": N_("Give a JSON object."),
-    "control_characters": N_(
-        "Control characters (such as NUL, escape or, in a single line, a line break) are not allowed."
-    ),
+    "control_characters": N_("Control characters such as NUL, or line breaks in a one-line field, are not allowed."),
     "blank": N_("This field cannot be blank."),
     "email": N_("Give a valid e-mail address."),
     "organization_required": N_("An applicant belongs to an organisation."),
