@@ -96,7 +96,7 @@ def text(max_length: int, *, single_line: bool = False, required: bool = False, 
     pattern = _text_pattern(controls, single_line=single_line, required=required)
     return Annotated[
         str,
-        StringConstraints(min_length=min_length or None, max_length=max_length),
+        StringConstraints(min_length=min_length or (1 if required else None), max_length=max_length),
         AfterValidator(_checked_text(single_line=single_line, required=required)),
         Documented((("pattern", pattern),)),
     ]
@@ -116,7 +116,7 @@ def integer(**constraints):
 DAY = (r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # 31-day months
        r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"  # 30-day months
        r"|02-(?:0[1-9]|1[0-9]|2[0-8]))")  # fmt: skip
-LEAP_YEAR = r"20(?:0[48]|[2468][048]|[13579][26])"
+LEAP_YEAR = r"20(?:0[048]|[2468][048]|[13579][26])"  # 2000 included (divisible by 400)
 DATE_PATTERN = rf"^(?:20[0-9]{{2}}-{DAY}|{LEAP_YEAR}-02-29)$"
 _DATE_TEXT = re.compile(DATE_PATTERN)
 if (date(2000, 1, 1), date(2099, 12, 31)) != (DATE_MIN, DATE_MAX):
@@ -154,7 +154,7 @@ Note = text(MAX_TEXT, required=True)  # an explanation, comment, reason or justi
 Line = text(500, single_line=True)
 Name = text(MAX_NAME, single_line=True, required=True)
 INDICATOR_CODE = r"[A-Za-z0-9._-]{1,30}"  # indicator codes of every standard (their column holds 30)
-Code = Annotated[str, StringConstraints(pattern=rf"^{INDICATOR_CODE}$")]
+Code = Annotated[str, StringConstraints(max_length=30, pattern=rf"^{INDICATOR_CODE}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}$")]
 # What the services accept once stripped: one @, a dot after it, no white space (nor control characters).
