@@ -42,7 +42,10 @@ api_spec = SpecTree(
         "lifecycle over HTTP. Authenticate with POST /api/v1/auth/tokens, then send "
         "`Authorization: Bearer <token>`. Every error answers "
         '`{"error": {"code", "message", "details"}}`. Lists are paginated: `?page=&per_page=` (at most 100) '
-        "→ `{items, page, per_page, total}`, ordered by id. Unknown query parameters and body members are ignored."
+        "→ `{items, page, per_page, total}`, ordered by id. Unknown query parameters and body members are ignored. "
+        "Texts refuse control characters (NUL, escape; line breaks in one-line fields), dates lie within "
+        "2000-01-01 … 2099-12-31, ids within 1 … 2147483647. Any request may also get 414 `uri_too_long` "
+        "(URL over 4096 bytes) or 431 `headers_too_large` (over 100 header fields, or one over 8190 bytes)."
     ),
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,

@@ -26,7 +26,7 @@ CONFIG = SchemathesisConfig.from_dict({
     "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES,
                                                                   "422"]}},
 })  # fmt: skip
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 10
 
 # Schema-valid input that may still break a rule no schema can state: an id or code that names nothing, a date
 # relative to today or to another field, a rating on the indicator's own scale, a password on the list of
