@@ -21,9 +21,11 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from certification.api import auth
 from certification.api.errors import ApiError, api_locale, parsing_error
 from certification.api.schemas import ERRORS, INDICATOR_CODE
+from certification.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_URL_BYTES
+from certification.validation import DATE_MAX, DATE_MIN, MAX_ID
 from workflows.messages import N_
 
-ID = "int(min=1, max=2147483647)"  # a path id: a positive PostgreSQL integer, else the route does not match
+ID = f"int(min=1, max={MAX_ID})"  # a path id: a positive PostgreSQL integer, else the route does not match
 # What the views check in a path's string parameters (werkzeug's converters cannot say it to spectree).
 PATH_PARAMETERS = {
     "indicator_code": {"pattern": f"^{INDICATOR_CODE}$", "description": "an indicator code of the standard"},
@@ -44,8 +46,9 @@ api_spec = SpecTree(
         '`{"error": {"code", "message", "details"}}`. Lists are paginated: `?page=&per_page=` (at most 100) '
         "→ `{items, page, per_page, total}`, ordered by id. Unknown query parameters and body members are ignored. "
         "Texts refuse control characters (NUL, escape; line breaks in one-line fields), dates lie within "
-        "2000-01-01 … 2099-12-31, ids within 1 … 2147483647. Any request may also get 414 `uri_too_long` "
-        "(URL over 4096 bytes) or 431 `headers_too_large` (over 100 header fields, or one over 8190 bytes)."
+        f"{DATE_MIN.isoformat()} … {DATE_MAX.isoformat()}, ids within 1 … {MAX_ID}. Any request may also get 414 "
+        f"`uri_too_long` (URL over {MAX_URL_BYTES} bytes) or 431 `headers_too_large` (over {MAX_HEADER_FIELDS} "
+        f"header fields, or one over {MAX_HEADER_FIELD_BYTES} bytes)."
     ),
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
