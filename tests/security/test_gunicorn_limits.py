@@ -114,3 +114,16 @@ def test_an_over_long_api_header_gets_the_json_431(server):
     status, headers, body = get(server, "/api/v1/registry", ["X-Filler: " + "a" * (MAX_HEADER_FIELD_BYTES + 10)])
     assert status == 431
     assert api_error(status, headers, body)["code"] == "headers_too_large"
+
+
+def test_the_error_page_for_a_long_url_speaks_the_visitors_language(app, client):
+    response = client.get("/?q=" + "A" * (MAX_URL_BYTES + 1), headers={"Accept-Language": "es"})
+    assert response.status_code == 414 and response.mimetype == "text/html"
+    assert "La dirección es demasiado larga." in response.get_data(as_text=True)
+
+
+def test_the_api_answers_a_long_url_in_the_callers_language(app, client):
+    response = client.get("/api/v1/registry?country=" + "A" * MAX_URL_BYTES, headers={"Accept-Language": "es"})
+    assert response.status_code == 414
+    assert response.get_json()["error"] == {"code": "uri_too_long", "message": "La URL es demasiado larga.",
+                                            "details": {}}  # fmt: skip
