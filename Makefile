@@ -43,7 +43,7 @@ run: translations
 test: translations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(PY) -m pytest -W error
+	$(PY) -m pytest -W error -n auto --dist loadfile
 
 lint: install
 	$(BIN)/ruff check .

@@ -31,6 +31,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     from worker import celery_init_app
 
     web.init_app(app)
+    if app.config.get("TRUSTED_PROXIES", 0) > 0:
+        # Only then are X-Forwarded-For/-Proto believed, and only as many hops as there are trusted proxies:
+        # the client address counted by the login limits cannot be chosen by the client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     register_cli(app)
     celery_init_app(app)
     return app

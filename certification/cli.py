@@ -115,6 +115,44 @@ def revoke_tokens_command(email) -> None:
     click.echo(f"Revoked {revoke_tokens_of(user.id)} API token(s) of {user.email}.")
 
 
+def _user_or_fail(email: str):
+    from certification.accounts.models import User
+    from certification.accounts.services import normalise_email
+    from certification.extensions import db
+
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None:
+        fail(f"No user with the e-mail {email}.")
+    return user
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+def set_password_command(email, password_stdin) -> None:
+    """Give a user a new password; every session and API token of theirs ends."""
+    from certification.accounts.services import change_password
+    from certification.errors import ValidationFailed
+
+    user = _user_or_fail(email)
+    try:
+        change_password(user, _read_password(password_stdin))
+    except ValidationFailed as exc:
+        fail("Password not changed:", *(f"  {field}: {' '.join(msgs)}" for field, msgs in exc.fields.items()))
+    click.echo(f"Password of {user.email} changed; every session and API token of theirs has ended.")
+
+
+@users_cli.command("end-sessions")
+@click.argument("email")
+def end_sessions_command(email) -> None:
+    """Log a user out everywhere: every browser session and API token of theirs ends at once."""
+    from certification.accounts.services import end_all_sessions
+
+    user = _user_or_fail(email)
+    revoked = end_all_sessions(user, "ended from the command line")
+    click.echo(f"Ended every session of {user.email} and revoked {revoked} API token(s).")
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:

@@ -344,7 +344,7 @@ def load_demo() -> DemoReport | None:
         _draft(applicants["promujer"], gender, PROMUJER_GENDER)
     if poverty is not None:
         _under_review(facilitator, applicants["alac"], reviewers["lucia"], reviewers["carmen"], poverty, today)
-    _user(ADMIN_EMAIL, "Administración Sello", "admin", locale="en")
+    _user(ADMIN_EMAIL, "Equipo de administración", "admin", locale="en")
 
     for application, org_name, seal in db.session.execute(
         select(Application, Organization.name, Standard.code)

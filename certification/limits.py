@@ -11,11 +11,12 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import flask_babel
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException, RequestHeaderFieldsTooLarge, RequestURITooLarge
 
-# The longest path + query string the app serves (bytes as sent, percent-encoded); longer → 414.
-MAX_URL_BYTES = 4096
+# The longest path + query string the app serves (bytes as sent, percent-encoded); longer → 414. It stays
+# under gunicorn's ceiling for a whole request line (8190 bytes with the method and protocol).
+MAX_URL_BYTES = 8000
 # The most header fields a request may carry, and the longest one ("Name: value" in bytes); beyond → 431.
 MAX_HEADER_FIELDS = 100
 MAX_HEADER_FIELD_BYTES = 8190
@@ -61,6 +62,10 @@ def init_app(app: Flask) -> None:
         problem = refusal(request.environ, app.config)
         if problem is None:
             return None
+        # The hooks that reset the per-request user never ran: `g` may still hold one from an earlier request
+        # of the same app context (tests, CLI), which the answer must not read.
+        g.pop("api_user", None)
+        g.pop("_login_user", None)
         if is_api_path():
             return http_error(problem)
         flask_babel.refresh()  # the error page in this request's language (no earlier hook ran)

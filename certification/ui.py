@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext
 
+from certification.echo import listing
 from certification.errors import (
     DomainError,
     Forbidden,
@@ -17,6 +16,8 @@ from certification.errors import (
     UnsupportedType,
     ValidationFailed,
 )
+from certification.redirects import same_origin_referrer
+from certification.validation import LINE_CONTROL_CHARACTERS, has_control_characters
 from workflows.messages import Unmet
 
 
@@ -38,16 +39,28 @@ def messages_of(exc: DomainError) -> list[str]:
 
 def safe_back(default: str) -> str:
     """Where to go back to: the referring page of this site, else `default`."""
-    target = request.referrer or ""
-    parts = urlsplit(target)
-    if target and parts.netloc == request.host and parts.scheme in ("http", "https"):
-        return target
-    return default
+    return same_origin_referrer(request.referrer, request.host, default)
+
+
+def fields_with_control_characters() -> list[str]:
+    """The names of the posted fields whose value holds a control character (line breaks and tabs allowed)."""
+    return list(dict.fromkeys(
+        # the names are the client's too: shown without their own control characters
+        LINE_CONTROL_CHARACTERS.sub("?", name) for name, value in request.form.items(multi=True)
+        if has_control_characters(value)
+    ))  # fmt: skip
 
 
 def run(action, *, success: str | None = None, back: str | None = None, then=None):
     """Run a service call for a form POST: flash the outcome and redirect (303)."""
     back = back or safe_back(url_for("main.dashboard"))
+    refused = fields_with_control_characters()
+    if refused:
+        # The forms' own check (certification.forms) names the field inline; this catches the fields a view
+        # reads from request.form directly, so that no text with a NUL reaches a service on any database.
+        flash(gettext("Remove the control characters (such as NUL) from: %(fields)s.", fields=listing(refused)),
+              "error")  # fmt: skip
+        return redirect(back, code=303)
     try:
         result = action()
     except NotFound:

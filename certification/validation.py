@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from workflows.messages import N_
+
 # C0 control characters and DEL, except tab, line feed and carriage return (multi-line texts keep those).
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Single-line fields (names, codes, e-mails) refuse line breaks and tabs as well.
@@ -31,3 +33,7 @@ def has_control_characters(text: str, *, single_line: bool = False) -> bool:
 
 def date_in_window(value: date) -> bool:
     return DATE_MIN <= value <= DATE_MAX
+
+
+# The one message for a date outside [DATE_MIN, DATE_MAX] (web forms and services; tests keep it in step).
+DATE_OUT_OF_WINDOW = N_("Give a date between 2000-01-01 and 2099-12-31.")

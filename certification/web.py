@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import secrets
 
 import flask_babel
@@ -11,10 +12,11 @@ from flask_login import current_user
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from certification import models  # noqa: F401 - every table registered before migrations run
 from certification.extensions import babel, csrf, db, login_manager, migrate
+from certification.validation import MAX_ID
 
 
 def select_locale() -> str:
@@ -29,16 +31,59 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or "es"
 
 
-class DatabaseId(IntegerConverter):
-    """`<int:…>` in a URL stops at PostgreSQL's INTEGER: a larger id is a 404 like any missing one, never a
-    database error (SQLite and psycopg refuse to bind it)."""
+def decimal_up_to(limit: int) -> str:
+    """A regular expression matching the decimal numbers 1..`limit`, written without leading zeros."""
+    digits = str(limit)
+    parts = [rf"[1-9]\d{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    for i, digit in enumerate(digits):
+        low, high = (1 if i == 0 else 0), int(digit) - 1
+        if high >= low:
+            parts.append(rf"{digits[:i]}[{low}-{high}]\d{{{len(digits) - i - 1}}}")
+    parts.append(digits)
+    return "(?:" + "|".join(parts) + ")"
 
-    def __init__(self, map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in a URL names a row: 1..MAX_ID (PostgreSQL's INTEGER), else the URL matches no route and
+    answers 404 like any missing id, whatever the method — never a database error, nor the 405 Werkzeug gives
+    when only its `max` check (run after the method check) refuses the number."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
         super().__init__(map, fixed_digits, min, max, signed)
+        self.regex = decimal_up_to(MAX_ID if max is None else builtins.min(max, MAX_ID))
+
+
+class PrintableSegment(UnicodeConverter):
+    """A text segment of a URL (`<code>`, `<indicator_code>`) holds no control character: a NUL names nothing,
+    so it is a 404 before any query (PostgreSQL would refuse to compare it, SQLite would answer "not found")."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]", 1)
+
+
+# API reads anyone may make without credentials, the same for everyone: a shared cache may keep them.
+PUBLIC_API_READS = frozenset({"api.registry", "api.verify_certificate", "api.openapi_document"})
+
+
+def _personal(response) -> bool:
+    """Does this answer belong to one person, so that no browser or proxy cache may keep a copy?
+
+    Every answer to a logged-in person (Flask-Login has loaded them by the time a protected view ran) or to a
+    request carrying credentials, every API answer but the public reads (the token answer included), and
+    every answer that sets a cookie (the session is saved after this hook: `session.modified` says it will be).
+    """
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated:
+        return True
+    if request.headers.get("Authorization") or session.modified or response.headers.get("Set-Cookie"):
+        return True
+    return request.path.startswith("/api/") and request.endpoint not in PUBLIC_API_READS
 
 
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
+    app.url_map.converters["default"] = app.url_map.converters["string"] = PrintableSegment
     from certification import limits
 
     limits.init_app(app)  # over-long URLs and headers are refused before anything else runs
@@ -50,11 +95,11 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from certification.accounts.models import User
+    from certification.accounts import sessions, throttle
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    # A session names "<id>:<epoch>" and ends on logout, idle and absolute timeouts (accounts/sessions.py).
+    login_manager.user_loader(sessions.load_user)
+    throttle.init_app(app)
 
     from certification.accounts.views import bp as accounts_bp
     from certification.applications.views import bp as applications_bp
@@ -105,6 +150,8 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if app.config.get("SESSION_COOKIE_SECURE"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if _personal(response) and "no-store" not in (response.headers.get("Cache-Control") or ""):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.context_processor

@@ -25,9 +25,12 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", 30))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 5))
 
-# The request line is "METHOD <url> HTTP/1.1": room for the app's longest URL and then some, up to
-# gunicorn's maximum (8190), so the app sees and refuses (414) every URL between its limit and this one.
-limit_request_line = min(8190, MAX_URL_BYTES * 2)
+# The request line is "METHOD <url> HTTP/1.1": gunicorn's maximum (8190), above the app's longest URL, so
+# the app sees and refuses (414, its own body) every URL between its limit and this one. A line longer than
+# 8190 bytes still gets gunicorn's 400: no setting short of "unlimited" (unbounded reads) avoids that.
+limit_request_line = 8190
+if MAX_URL_BYTES + len("OPTIONS  HTTP/1.1") >= limit_request_line:
+    raise RuntimeError("certification.limits.MAX_URL_BYTES must stay under gunicorn's request line limit")
 # Twice the app's header count and field size: the app answers 431 with its own body in between.
 limit_request_fields = MAX_HEADER_FIELDS * 2
 limit_request_field_size = MAX_HEADER_FIELD_BYTES * 2

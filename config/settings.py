@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from config.celery import celery_settings
@@ -24,6 +25,8 @@ class Base:
     EVIDENCE_DIR = os.environ.get("EVIDENCE_DIR", str(INSTANCE / "evidence"))
     EVIDENCE_MAX_FILE_BYTES = int(os.environ.get("EVIDENCE_MAX_FILE_BYTES", 25 * 1024 * 1024))
     EVIDENCE_MAX_APPLICATION_BYTES = int(os.environ.get("EVIDENCE_MAX_APPLICATION_BYTES", 500 * 1024 * 1024))
+    # All the evidence of one organisation, withdrawn applications included: new applications add no room.
+    EVIDENCE_MAX_ORGANIZATION_BYTES = int(os.environ.get("EVIDENCE_MAX_ORGANIZATION_BYTES", 2 * 1024 * 1024 * 1024))
     # A request may carry one file plus a little form data.
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_FILE_BYTES + 1024 * 1024
     LANGUAGES = ("es", "en")
@@ -38,7 +41,6 @@ class Base:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # Issue 6 — JSON API: bearer-token lifetime, failed token requests allowed per client, JSON body limit.
     API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", 30))
-    API_TOKEN_RATE_LIMIT = os.environ.get("API_TOKEN_RATE_LIMIT", "10 per minute")
     API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", 1024 * 1024))
     # Issue 5 — notification e-mail (no MAIL_SERVER: mails are recorded and logged, not sent) and the outbox.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
@@ -56,6 +58,20 @@ class Base:
     OUTBOX_RESEND_AFTER_SECONDS = float(os.environ.get("OUTBOX_RESEND_AFTER_SECONDS", 900))
     RESCORE_CHUNK_SIZE = int(os.environ.get("RESCORE_CHUNK_SIZE", 200))
     RESCORE_RUNNERS = int(os.environ.get("RESCORE_RUNNERS", 2))
+    # Login (web form and API token alike): failed attempts allowed per account and per client address in a
+    # moving window, counted in Redis when REDIS_URL is set (shared by every web process), else in memory.
+    LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes")
+    LOGIN_CLIENT_LIMIT = os.environ.get("LOGIN_CLIENT_LIMIT", "50 per 15 minutes")
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto; 0 = the client connects directly
+    # (a forwarded header sent by a client is then ignored).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))
+    # A browser session ends after this much inactivity, and in any case this long after logging in.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", 120))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", 12))
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=SESSION_MAX_HOURS)
+    REMEMBER_COOKIE_DURATION = timedelta(hours=SESSION_MAX_HOURS)
+    # zxcvbn's 0-4 guessability score a new password must reach (3: "safely unguessable" for online attacks).
+    PASSWORD_MIN_SCORE = int(os.environ.get("PASSWORD_MIN_SCORE", 3))
 
     @classmethod
     def as_dict(cls) -> dict:

@@ -12,8 +12,9 @@ import sqlalchemy as sa
 
 from app import create_app
 from certification.extensions import db
+from tests import services
+from tests.services import POSTGRES_URL
 
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -25,15 +26,19 @@ def service_missing(reason: str):
 
 
 def _postgres_reachable() -> str | None:
-    engine = sa.create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as conn:
-            conn.execute(sa.text("select 1"))
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
-        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}"
-    finally:
-        engine.dispose()
+    """None once this process's own PostgreSQL database exists, else why it cannot."""
+    return services.ensure_postgres_database()
+
+
+def pytest_configure(config):
+    # Under pytest-xdist the controlling process runs no test: only the workers claim a Redis database.
+    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", None):
+        services.claim_redis_database()
+
+
+def pytest_unconfigure(config):
+    services.release_redis_database()
+    services.drop_postgres_database()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -102,3 +107,13 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_limits(request):
+    """Failed logins of one test never count against the next (the session-wide app keeps its counters)."""
+    yield
+    if "app" in request.fixturenames:
+        from certification.accounts import throttle
+
+        throttle.reset(request.getfixturevalue("app"))

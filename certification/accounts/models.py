@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
     locale: Mapped[str] = mapped_column(sa.String(5), default="es")
     active: Mapped[bool] = mapped_column(default=True)
+    # Part of every session's identity (get_id): raising it ends every browser session of this person at once.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     # Reviewer profile (empty for other roles).
     areas: Mapped[list] = mapped_column(sa.JSON, default=list)
     countries: Mapped[list] = mapped_column(sa.JSON, default=list)
@@ -52,6 +54,10 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        """What the session and a remember-me cookie store: a cookie of an earlier epoch names nobody."""
+        return f"{self.id}:{self.session_epoch}"
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.role}>"

@@ -1,21 +1,26 @@
-"""People: creating users, checking passwords, profile changes."""
+"""People: creating users, checking passwords (with the login limits), ending sessions, profile changes."""
 
 from __future__ import annotations
 
+import logging
 import re
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from certification.accounts import throttle
 from certification.accounts.models import Role, User
+from certification.accounts.passwords import password_problems
 from certification.errors import Duplicate, ValidationFailed
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
+from certification.types import utcnow
 from workflows.messages import N_
 
+log = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD = 12
 # A hash of nothing, checked when the e-mail is unknown so both answers take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -40,8 +45,8 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
     except ValueError:
         errors["role"] = [N_("Choose applicant, reviewer, facilitator or admin.")]
         role_value = None
-    if not isinstance(password, str) or not MIN_PASSWORD <= len(password) <= 256:
-        errors["password"] = [f"Use {MIN_PASSWORD} to 256 characters."]
+    if problems := password_problems(password, email=email, name=name):
+        errors["password"] = problems
     if role_value == Role.APPLICANT and organization_id is None:
         errors["organization_id"] = [N_("An applicant belongs to an organisation.")]
     if organization_id is not None and db.session.get(Organization, organization_id) is None:
@@ -73,6 +78,54 @@ def authenticate(email: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password or "") or not user.active:
         return None
     return user
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The outcome of one login: the user (None when refused) and, when the limits refused it, for how long."""
+
+    user: User | None
+    blocked: throttle.Blocked | None = None
+
+
+def attempt_login(email: str, password: str) -> LoginAttempt:
+    """Check credentials under the login limits (web form and API token alike).
+
+    While the account or the client is over its limit of failures the password is not even checked: the
+    right one is refused like a wrong one, so guessing cannot go on. Only failures are counted.
+    """
+    blocked = throttle.blocked(email or "")
+    if blocked is not None:
+        return LoginAttempt(None, blocked)
+    user = authenticate(email, password)
+    if user is None:
+        throttle.record_failure(email or "")
+    return LoginAttempt(user)
+
+
+def end_all_sessions(user: User, reason: str, *, commit_now: bool = True) -> int:
+    """End every browser session, remember-me cookie and API token of `user` at once; returns the number of
+    tokens revoked. `reason` goes to the log. With commit_now=False the caller commits it with its own change
+    (a deactivation, a new password) in one transaction."""
+    from certification.api.models import ApiToken
+
+    user.session_epoch = User.session_epoch + 1  # atomic in SQL: two concurrent ends both count
+    revoked = db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+    ).rowcount
+    log.info("ended every session of user %s (%s); %s API token(s) revoked", user.id, reason, revoked)
+    if commit_now:
+        commit()
+    return revoked
+
+
+def change_password(user: User, password: str) -> None:
+    """Set a new password (the password rule applies) and end every session and token of the person."""
+    if problems := password_problems(password, email=user.email, name=user.name):
+        raise ValidationFailed({"password": problems})
+    user.password_hash = generate_password_hash(password)
+    end_all_sessions(user, "password changed", commit_now=False)
+    commit()
 
 
 def set_locale(user, locale: str) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
+from certification.accounts import sessions
 from certification.accounts.forms import (
     AffiliationForm,
     DeclareConflictForm,
@@ -16,8 +17,9 @@ from certification.accounts.forms import (
     split_codes,
 )
 from certification.accounts.models import Role
-from certification.accounts.services import authenticate
+from certification.accounts.services import attempt_login, end_all_sessions
 from certification.applications.policies import is_staff
+from certification.redirects import same_origin_path
 from certification.reviews import queries as review_queries
 from certification.reviews import services as review_services
 from certification.reviews.policies import affiliation_conflicts
@@ -27,26 +29,18 @@ from certification.ui import page_arg, run
 bp = Blueprint("accounts", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    # Only local paths: no open redirect through ?next=.
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("main.dashboard")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
-        if user is not None:
-            lang = session.get("lang")
-            session.clear()  # a fresh session at login
-            if lang:
-                session["lang"] = lang
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")), code=303)
+        attempt = attempt_login(form.email.data, form.password.data)
+        if attempt.user is not None:
+            sessions.start(attempt.user)
+            return redirect(same_origin_path(request.args.get("next"), url_for("main.dashboard")), code=303)
         flash(_("Wrong e-mail or password."), "error")
+        if attempt.blocked is not None:  # shown for unknown e-mails too: it tells nothing about the account
+            flash(_("Too many failed attempts; try again in %(minutes)s minutes.", minutes=attempt.blocked.minutes),
+                  "error")  # fmt: skip
         return render_template("accounts/login.html", form=form), 401
     return render_template("accounts/login.html", form=form)
 
@@ -54,6 +48,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
+    # Every session and API token of the person ends, not only this cookie (a copy of it would still work).
+    end_all_sessions(current_user._get_current_object(), "logout")
     logout_user()
     session.clear()
     return redirect(url_for("main.home"), code=303)

@@ -28,6 +28,7 @@ from certification.errors import (
     ValidationFailed,
 )
 from certification.extensions import db
+from certification.validation import DATE_OUT_OF_WINDOW
 from workflows.messages import N_, Unmet
 
 PREFIX = "/api/v1"
@@ -92,7 +93,7 @@ FIELD_MESSAGES = {
     "email": N_("Give a valid e-mail address."),
     "organization_required": N_("An applicant belongs to an organisation."),
     "organization_refused": N_("Only applicants belong to an organisation."),
-    "date_window": N_("Give a date from %(min)s to %(max)s as YYYY-MM-DD."),
+    "date_window": DATE_OUT_OF_WINDOW,
     "conflict_not_declared": N_("Declare that you have no conflict of interest to accept."),
 }
 
@@ -100,16 +101,25 @@ FIELD_MESSAGES = {
 class ApiError(Exception):
     """An answer decided by the API layer itself (bad credentials, unparsable request)."""
 
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None, headers=None):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None, headers=None,
+                 params: dict | None = None):  # fmt: skip
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details = details or {}
         self.headers = headers or {}
+        self.params = params  # placeholders of the message, filled in after translation
 
 
 def unauthorized(message: str = HTTP_CODES[401][1], error: str = "invalid_token") -> ApiError:
     header = 'Bearer realm="sello"' + (f', error="{error}"' if error else "")
     return ApiError(401, "unauthorized", message, headers={"WWW-Authenticate": header})
+
+
+def too_many_attempts(blocked) -> ApiError:
+    """429 from the login limits, saying when to try again (the same for known and unknown accounts)."""
+    message = N_("Too many failed attempts; try again in %(minutes)s minutes.")
+    return ApiError(429, "rate_limited", message, {"retry_after": blocked.retry_after},
+                    headers={"Retry-After": str(blocked.retry_after)}, params={"minutes": blocked.minutes})  # fmt: skip
 
 
 def api_locale() -> str:
@@ -189,12 +199,12 @@ def domain_error(exc: DomainError):
 @_discarding_the_unit_of_work
 def api_error(exc: ApiError):
     with force_locale(api_locale()):
-        return error_response(exc.status, exc.code, gettext(exc.message), exc.details, exc.headers)
+        return error_response(exc.status, exc.code, _render(exc.message, exc.params), exc.details, exc.headers)
 
 
 @_discarding_the_unit_of_work
 def http_error(exc: HTTPException):
-    """Werkzeug's errors (404, 405, 413, 429 from the limiter, …) in the API's body."""
+    """Werkzeug's errors (404, 405, 413, …) in the API's body."""
     status = exc.code or 500
     code, message = HTTP_CODES.get(status, ("internal_error" if status >= 500 else "bad_request", ""))
     headers = {}

@@ -28,7 +28,8 @@ from pydantic_core import PydanticCustomError
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from certification.accounts.models import AffiliationKind, Role
-from certification.accounts.services import MIN_PASSWORD
+from certification.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
+from certification.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
 from certification.reviews.models import AssignmentStatus
 from certification.reviews.services import MAX_CAPACITY
 from certification.seals.models import Area
@@ -171,7 +172,7 @@ def _email(value: str) -> str:
 Email = Annotated[
     str, StringConstraints(max_length=254), AfterValidator(_email), Documented((("pattern", EMAIL_PATTERN),))
 ]
-Password = text(256, single_line=True, min_length=MIN_PASSWORD)
+Password = text(MAX_PASSWORD, single_line=True, min_length=MIN_PASSWORD)
 MAX_PER_PAGE = 100
 
 
@@ -225,7 +226,7 @@ class RegistryFilters(PageQuery):
 
 class TokenRequest(Body):
     email: text(254, single_line=True)
-    password: text(256, single_line=True)
+    password: text(MAX_PASSWORD, single_line=True)
 
 
 def _organization_rule(data: Any) -> PydanticCustomError | None:

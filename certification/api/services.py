@@ -9,7 +9,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import update
 
-from certification.accounts.services import authenticate
+from certification.accounts.services import attempt_login
+from certification.accounts.throttle import TooManyAttempts
 from certification.api.models import ApiToken
 from certification.extensions import db
 from certification.outbox.services import commit
@@ -24,13 +25,16 @@ def hash_token(raw: str) -> str:
 
 def issue_token(email: str, password: str) -> tuple[str, ApiToken] | None:
     """A new token for the active user with these credentials, or None (the same answer for an unknown
-    e-mail and a wrong password). The raw token is returned once; only its SHA-256 is stored."""
-    user = authenticate(email, password)
-    if user is None:
+    e-mail and a wrong password). The same login limits as the web form apply: TooManyAttempts while the
+    account or the client is over them. The raw token is returned once; only its SHA-256 is stored."""
+    attempt = attempt_login(email, password)
+    if attempt.blocked is not None:
+        raise TooManyAttempts(attempt.blocked)
+    if attempt.user is None:
         return None
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user_id=user.id,
+        user_id=attempt.user.id,
         token_hash=hash_token(raw),
         expires_at=utcnow() + timedelta(days=current_app.config.get("API_TOKEN_DAYS", 30)),
     )

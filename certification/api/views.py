@@ -9,15 +9,16 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, g
 from werkzeug.datastructures import FileStorage
 
 from certification.accounts import services as accounts
 from certification.accounts.models import Role
+from certification.accounts.throttle import TooManyAttempts
 from certification.api import policies, queries, services
 from certification.api import representations as show
 from certification.api import schemas as s
-from certification.api.errors import api_locale, handle_errors, unauthorized
+from certification.api.errors import api_locale, handle_errors, too_many_attempts, unauthorized
 from certification.api.openapi import ID, document, operation
 from certification.applications import queries as application_queries
 from certification.applications import services as applications
@@ -26,7 +27,7 @@ from certification.certificates import queries as certificate_queries
 from certification.errors import Forbidden, NotFound, ValidationFailed
 from certification.evidence import services as evidence_services
 from certification.evidence.views import file_response
-from certification.extensions import db, limiter
+from certification.extensions import db
 from certification.organizations import services as organizations
 from certification.organizations.models import Organization
 from certification.pilots import services as pilots
@@ -53,23 +54,23 @@ def _indicator(code: str) -> str:
     return code
 
 
-def _login_limit() -> str:
-    return current_app.config.get("API_TOKEN_RATE_LIMIT", "10 per minute")
-
-
 # --- tokens and people ----------------------------------------------------------------------------------
 
 
 @op("POST", "/auth/tokens", body=s.TokenRequest, returns=s.TokenOut, status=201, errors=(401, 429), public=True,
     tag="auth")  # fmt: skip
-@limiter.limit(_login_limit, deduct_when=lambda response: response.status_code == 401)
 def create_token(body: s.TokenRequest):
     """Get a bearer token
 
     The token is shown once and expires after 30 days (API_TOKEN_DAYS). An unknown e-mail and a wrong password
-    get the same 401; failed attempts are rate-limited per client (429).
+    get the same 401. The web login's limits apply: after LOGIN_ACCOUNT_LIMIT failures for one e-mail, or
+    LOGIN_CLIENT_LIMIT from one client, every attempt (even with the right password) gets 429 with
+    Retry-After until the window moves on.
     """
-    issued = services.issue_token(body.email, body.password)
+    try:
+        issued = services.issue_token(body.email, body.password)
+    except TooManyAttempts as exc:
+        raise too_many_attempts(exc.blocked) from None
     if issued is None:
         raise unauthorized(N_("Wrong e-mail or password."), error="")
     raw, token = issued
@@ -196,7 +197,8 @@ def upload_evidence(user, application_id: int, form: s.EvidenceUpload):
     """Upload an evidence file (applicant)
 
     multipart/form-data: `file`, `indicators` (comma-separated codes), `description`. The type is detected
-    from the content (PDF, DOCX, XLSX, ODT, ODS, CSV, PNG, JPEG); 413 over the size limit.
+    from the content (PDF, DOCX, XLSX, ODT, ODS, CSV, PNG, JPEG); 413 `too_large` over the per-file limit or when
+    the application's or the organisation's evidence would go over its total limit.
     """
     if not isinstance(form.file, FileStorage):
         raise ValidationFailed({"file": [N_("Choose a file to upload.")]})

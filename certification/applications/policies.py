@@ -9,8 +9,11 @@ from certification.applications.models import Application
 from certification.reviews.models import Assignment, AssignmentStatus
 from workflows.application import EDITABLE_STATES, Actor
 
-# A reviewer keeps seeing an application while invited (to decide), accepted or after submitting.
-REVIEWER_VISIBLE = (AssignmentStatus.INVITED, AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
+# A reviewer reads an application's content (self-assessment, evidence, history, scores) only once they declared
+# no conflict of interest by accepting, and keeps it after submitting. An invitation shows only what the
+# decision needs (reviews.queries.invitation: organisation, country, seal, due date); declined and withdrawn
+# reviewers see nothing.
+REVIEWER_READS = (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
 
 
 def actor_of(user) -> Actor:
@@ -22,7 +25,8 @@ def is_staff(user) -> bool:
 
 
 def visible_filter(user):
-    """A WHERE clause selecting the applications `user` may see (used by lists and by single loads)."""
+    """A WHERE clause selecting the applications `user` may read (the one rule behind every read of an
+    application and its content: lists, single loads, evidence, history, scores — UI and API alike)."""
     if is_staff(user):
         return sa.true()
     if user.role == Role.APPLICANT:
@@ -30,7 +34,7 @@ def visible_filter(user):
     if user.role == Role.REVIEWER:
         return Application.id.in_(
             sa.select(Assignment.application_id).where(
-                Assignment.reviewer_id == user.id, Assignment.status.in_(REVIEWER_VISIBLE)
+                Assignment.reviewer_id == user.id, Assignment.status.in_(REVIEWER_READS)
             )
         )
     return sa.false()

@@ -13,6 +13,7 @@ from certification.applications import queries
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
 from certification.applications.policies import actor_of, is_member, may_edit_content
 from certification.certificates import services as certificates
+from certification.echo import listing, say, shorten
 from certification.errors import (
     ConcurrentUpdate,
     Duplicate,
@@ -111,7 +112,7 @@ def save_self_assessment(user, application_id: int, code: str, rating, explanati
         raise NotEditable(N_("The self-assessment can only be changed in draft or when changes are requested."))
     indicator = queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if rating is None:
         if not indicator.allows_na:
@@ -163,7 +164,9 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
         known = {i.code for i in indicators_of(application.standard_id)}
         unknown = [c for c in indicators if c not in known]
         if unknown:
-            raise ValidationFailed({"indicators": [f"Unknown indicators: {', '.join(unknown)}."]})
+            raise ValidationFailed(
+                {"indicators": [say(N_("Unknown indicators: %(codes)s."), codes=listing(dict.fromkeys(unknown)))]}
+            )
         indicators = tuple(dict.fromkeys(indicators))
     now = utcnow()
     facts = queries.facts_for(application, now)

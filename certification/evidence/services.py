@@ -1,4 +1,9 @@
-"""Evidence uploads: streamed to disk while hashed, sniffed, size-limited, stored under a random name."""
+"""Evidence uploads: streamed to disk while hashed, sniffed, size-limited, stored under a random name.
+
+Every read is bounded: the upload is copied in CHUNK-sized pieces and stops at the per-file limit (the
+declared Content-Length, file name and type are never trusted), the sniffer reads a bounded part of the
+copy, and storage is counted per application and per organisation under a lock on the organisation row.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +14,33 @@ import unicodedata
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from werkzeug.utils import secure_filename
 
 from certification.applications import queries as application_queries
+from certification.applications.models import Application
 from certification.applications.policies import is_member, may_edit_content
+from certification.echo import listing, say
 from certification.errors import Forbidden, NotEditable, NotFound, TooLarge, UnsupportedType, ValidationFailed
 from certification.evidence.models import Evidence
 from certification.evidence.sniff import ALLOWED_LABEL, EXTENSIONS, sniff
 from certification.evidence.storage import storage
 from certification.extensions import db
+from certification.organizations.models import Organization
 from certification.outbox.services import commit
 from certification.seals.models import Indicator
 from workflows.messages import N_
 
 CHUNK = 64 * 1024
+# An upload links to a handful of indicators; a standard has a few dozen. More codes than this is not a
+# person choosing indicators, and each one would become a bound parameter of the lookup.
+MAX_INDICATOR_CODES = 200
+MAX_FILENAME_CHARS = 1000  # only 150 characters of the stem are kept; do not fold megabytes to get them
 
 
 def clean_filename(name: str, content_type: str) -> str:
     """A display name safe anywhere: ASCII-folded, no path, with the extension of the sniffed type."""
-    folded = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    folded = unicodedata.normalize("NFKD", (name or "")[-MAX_FILENAME_CHARS:]).encode("ascii", "ignore").decode()
     stem = secure_filename(folded).rsplit(".", 1)[0][:150] or "evidence"
     return f"{stem}.{EXTENSIONS[content_type]}"
 
@@ -45,9 +57,11 @@ def upload(
         raise Forbidden(N_("Only the applicant organisation's staff may upload evidence."))
     if not may_edit_content(user, application):
         raise NotEditable(N_("Evidence is frozen once the application is submitted."))
-    codes = [c.strip() for c in indicator_codes if c and c.strip()]
+    codes = sorted({c.strip() for c in indicator_codes if c and c.strip()})
     if not codes:
         raise ValidationFailed({"indicators": [N_("Link the file to at least one indicator.")]})
+    if len(codes) > MAX_INDICATOR_CODES:
+        raise ValidationFailed({"indicators": [N_("Link the file to at most 200 indicators.")]})
     indicators = list(
         db.session.scalars(
             select(Indicator).where(Indicator.standard_id == application.standard_id, Indicator.code.in_(codes))
@@ -55,16 +69,14 @@ def upload(
     )
     unknown = sorted(set(codes) - {i.code for i in indicators})
     if unknown:
-        raise ValidationFailed({"indicators": [f"Unknown indicators: {', '.join(unknown)}."]})
+        raise ValidationFailed({"indicators": [say(N_("Unknown indicators: %(codes)s."), codes=listing(unknown))]})
     if len(description or "") > 2000:
         raise ValidationFailed({"description": [N_("At most 2000 characters.")]})
 
     config = current_app.config
     max_file = config["EVIDENCE_MAX_FILE_BYTES"]
-    used = db.session.scalar(
-        select(func.coalesce(func.sum(Evidence.size), 0)).where(Evidence.application_id == application.id)
-    )
-    room = config["EVIDENCE_MAX_APPLICATION_BYTES"] - used
+    # A first look without the lock stops the copy as soon as the file cannot fit; the locked check below decides.
+    room = _storage_room(application, 0)
     store = storage()
     digest = hashlib.sha256()
     size = 0
@@ -77,7 +89,7 @@ def upload(
                 if size > max_file:
                     raise TooLarge(f"The file is larger than {max_file // (1024 * 1024)} MB.")
                 if size > room:
-                    raise TooLarge(N_("This application's evidence would exceed its total storage limit."))
+                    _storage_room(application, size)  # raises the limit that is reached
                 digest.update(chunk)
                 out.write(chunk)
             if size == 0:
@@ -85,6 +97,10 @@ def upload(
             content_type = sniff(out)
         if content_type is None:
             raise UnsupportedType(f"Allowed file types: {ALLOWED_LABEL}. The content of this file is none of them.")
+        db.session.execute(
+            select(Organization.id).where(Organization.id == application.organization_id).with_for_update()
+        )
+        _storage_room(application, size)
         key = store.save(tmp_path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)
@@ -101,6 +117,44 @@ def upload(
         store.delete(key)
         raise
     return evidence
+
+
+def stored_bytes(organization_id: int, application_id: int) -> tuple[int, int]:
+    """Evidence bytes stored by the organisation (every application, withdrawn ones included) and by one
+    of its applications, in one query."""
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(Evidence.size), 0),
+            func.coalesce(func.sum(case((Evidence.application_id == application_id, Evidence.size), else_=0)), 0),
+        )
+        .join(Application, Application.id == Evidence.application_id)
+        .where(Application.organization_id == organization_id)
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def _storage_room(application, size: int) -> int:
+    """Bytes still free for this application after a file of `size` bytes: TooLarge if that is below zero.
+
+    Called again once the organisation row is locked (PostgreSQL), and that lock is held until the upload's
+    transaction ends, so two uploads of one organisation at once are counted one after the other and cannot
+    both fit in the last room left. Withdrawing an application keeps its evidence, so it keeps counting:
+    create, upload, withdraw and start again frees nothing.
+    """
+    organization_used, application_used = stored_bytes(application.organization_id, application.id)
+    config = current_app.config
+    application_room = config["EVIDENCE_MAX_APPLICATION_BYTES"] - application_used - size
+    organization_room = config["EVIDENCE_MAX_ORGANIZATION_BYTES"] - organization_used - size
+    if application_room < 0:
+        raise TooLarge(N_("This application's evidence would exceed its total storage limit."))
+    if organization_room < 0:
+        raise TooLarge(
+            N_(
+                "This file would take your organisation's evidence over its total storage limit. The evidence of "
+                "every application counts, withdrawn ones included."
+            )
+        )
+    return min(application_room, organization_room)
 
 
 def visible_evidence(user, evidence_id: int) -> Evidence:

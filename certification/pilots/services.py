@@ -26,6 +26,7 @@ from certification.organizations.models import Organization
 from certification.outbox.services import commit, rollback
 from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
 from certification.seals.models import Area, Standard
+from certification.validation import DATE_OUT_OF_WINDOW, date_in_window
 from workflows.application import State
 from workflows.messages import N_
 
@@ -50,6 +51,10 @@ def create_round(user, *, name: str, country: str, area: str, opens_on: date, cl
         errors["capacity"] = [N_("Capacity must be a whole number from 1 to 10000.")]
     if not isinstance(opens_on, date) or not isinstance(closes_on, date):
         errors["opens_on"] = [N_("Give opening and closing dates.")]
+    elif not date_in_window(opens_on) or not date_in_window(closes_on):
+        for field, value in (("opens_on", opens_on), ("closes_on", closes_on)):
+            if not date_in_window(value):
+                errors[field] = [DATE_OUT_OF_WINDOW]
     elif closes_on < opens_on:
         errors["closes_on"] = [N_("The round cannot close before it opens.")]
     if errors:

@@ -10,6 +10,7 @@ from certification.errors import ValidationFailed
 from certification.rescoring import policies, queries, services
 from certification.seals.queries import all_standards
 from certification.ui import run
+from certification.validation import MAX_ID
 
 bp = Blueprint("rescoring", __name__)
 
@@ -41,7 +42,9 @@ def start():
     raw = request.form.get("standard_id", "")
 
     def action():
-        if not raw.isdigit():
+        if (
+            not (raw.isascii() and raw.isdigit()) or int(raw) > MAX_ID
+        ):  # a larger number names no standard (and no database row)
             raise ValidationFailed({"standard_id": [_("Choose a standard.")]})
         return services.start_rescore(int(raw), requested_by_id=current_user.id,
                                       reason=request.form.get("reason", ""))  # fmt: skip

@@ -465,3 +465,18 @@ def organizations_for_choice():
     return db.session.execute(
         select(Organization.id, Organization.name, Organization.country).order_by(Organization.name)
     ).all()
+
+
+def own_assignment(reviewer_id: int, assignment_id: int) -> Assignment | None:
+    """A reviewer's own assignment with what an invitation may show before they accept: the application's
+    reference, organisation (name, country) and seal version. Nothing of its content is loaded here."""
+    from certification.applications.models import Application
+
+    return db.session.scalar(
+        select(Assignment)
+        .where(Assignment.id == assignment_id, Assignment.reviewer_id == reviewer_id)
+        .options(
+            joinedload(Assignment.application).joinedload(Application.organization),
+            joinedload(Assignment.application).joinedload(Application.standard),
+        )
+    )

@@ -8,9 +8,11 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from certification.accounts.models import Affiliation, AffiliationKind, Role, User
+from certification.accounts.services import end_all_sessions
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
 from certification.applications.policies import is_staff
+from certification.echo import say, shorten
 from certification.errors import (
     ConflictOfInterest,
     Duplicate,
@@ -39,6 +41,7 @@ from certification.reviews.policies import ASSIGNABLE_STATES, conflict_rule, una
 from certification.seals.models import Area, Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
+from certification.validation import DATE_OUT_OF_WINDOW, MAX_ID, date_in_window
 from standards.scoring import compute_score, compute_self_assessment
 from workflows.application import State
 from workflows.messages import N_, Unmet
@@ -74,6 +77,8 @@ def _check_due_on(due_on: date | None, today: date) -> date:
         return today + timedelta(days=DEFAULT_REVIEW_DAYS)
     if not isinstance(due_on, date):
         raise ValidationFailed({"due_on": [N_("Give the due date as YYYY-MM-DD.")]})
+    if not date_in_window(due_on):
+        raise ValidationFailed({"due_on": [DATE_OUT_OF_WINDOW]})
     if due_on < today:
         raise ValidationFailed({"due_on": [N_("The due date cannot be in the past.")]})
     if due_on > today + timedelta(days=MAX_REVIEW_DAYS):
@@ -262,7 +267,7 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     app_obj = application_queries.get_visible(user, assignment.application_id)
     indicator = application_queries.indicator_by_code(app_obj.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if score is None:
         if not indicator.allows_na:
@@ -274,9 +279,12 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
         errors["comment"] = [N_("A comment is required.")]
     elif len(comment) > MAX_TEXT:
         errors["comment"] = [f"At most {MAX_TEXT} characters."]
-    cited = sorted({int(e) for e in evidence_ids or ()}) if all(str(e).isdigit() for e in evidence_ids or ()) else None
+    whole = all(str(e).isascii() and str(e).isdigit() for e in evidence_ids or ())
+    cited = sorted({int(e) for e in evidence_ids or ()}) if whole else None
     if cited is None:
         errors["evidence_ids"] = [N_("Evidence ids must be whole numbers.")]
+    elif cited and cited[-1] > MAX_ID:  # names no row: refused before the database sees a number it cannot hold
+        errors["evidence_ids"] = [N_("Cite only evidence files of this application.")]
     elif cited:
         from certification.evidence.models import Evidence
 
@@ -328,7 +336,7 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
         raise NotEditable(N_("Scores can be moderated while under review or piloted."))
     indicator = application_queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [f"Unknown indicator {code!r}."]})
+        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if (
         isinstance(score, bool)
@@ -440,6 +448,8 @@ def update_reviewer_profile(user, reviewer_id: int, *, areas, countries, languag
     reviewer.countries = country_list
     reviewer.languages = language_list
     reviewer.max_active_assignments = max_active_assignments
+    if reviewer.active and not active:
+        end_all_sessions(reviewer, "deactivated", commit_now=False)  # in this transaction
     reviewer.active = active
     commit()
     return reviewer
@@ -475,8 +485,12 @@ def _check_affiliation_fields(organization_id, kind, since, until, errors: dict)
         errors["organization_id"] = [N_("Unknown organisation.")]
     if not isinstance(since, date):
         errors["since"] = [N_("Give the start date as YYYY-MM-DD.")]
+    elif not date_in_window(since):
+        errors["since"] = [DATE_OUT_OF_WINDOW]
     if until is not None and not isinstance(until, date):
         errors["until"] = [N_("Give the end date as YYYY-MM-DD.")]
+    elif until is not None and not date_in_window(until):
+        errors["until"] = [DATE_OUT_OF_WINDOW]
     elif until is not None and isinstance(since, date) and until < since:
         errors["until"] = [N_("The end date cannot be before the start date.")]
     return kind_value
@@ -509,6 +523,8 @@ def end_affiliation(user, affiliation_id: int, until: date) -> Affiliation:
     errors: dict[str, list[str]] = {}
     if not isinstance(until, date):
         errors["until"] = [N_("Give the end date as YYYY-MM-DD.")]
+    elif not date_in_window(until):
+        errors["until"] = [DATE_OUT_OF_WINDOW]
     elif until < affiliation.since:
         errors["until"] = [N_("The end date cannot be before the start date.")]
     if errors:

@@ -11,7 +11,9 @@ from sqlalchemy.orm import joinedload
 from certification.accounts.models import Role
 from certification.applications import queries as application_queries
 from certification.applications.forms import NA
+from certification.applications.models import Application
 from certification.applications.policies import is_member, is_staff
+from certification.echo import shorten
 from certification.errors import NotFound
 from certification.evidence.services import evidence_of
 from certification.extensions import db
@@ -54,8 +56,10 @@ def my_assignments():
     elif not is_staff(current_user):
         abort(403)
     page = page_arg()
-    pager = paginate(select(Assignment).where(*where), (Assignment.id.desc(),), page, PER_PAGE,
-                     options=(joinedload(Assignment.application), joinedload(Assignment.reviewer)))  # fmt: skip
+    application = joinedload(Assignment.application)
+    options = (application.joinedload(Application.organization), application.joinedload(Application.standard),
+               joinedload(Assignment.reviewer))  # fmt: skip
+    pager = paginate(select(Assignment).where(*where), (Assignment.id.desc(),), page, PER_PAGE, options=options)
     return render_template("reviews/assignments.html", assignments=pager.items, page=pager, today=utcnow().date(),
                            statuses=AssignmentStatus, accept_form=AcceptForm(), decline_form=DeclineForm())  # fmt: skip
 
@@ -142,18 +146,20 @@ def decline(assignment_id: int):
                success=_("Assignment declined."), back=url_for("reviews.my_assignments"))  # fmt: skip
 
 
-def _own(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
-    if assignment is None or assignment.reviewer_id != current_user.id:
-        abort(404)
-    return assignment
-
-
 @bp.get("/assignments/<int:assignment_id>")
 @login_required
 def score_page(assignment_id: int):
-    """The phone-friendly scoring screen: one card per indicator with rubric, self-rating, evidence, comment."""
-    assignment = _own(assignment_id)
+    """The phone-friendly scoring screen: one card per indicator with rubric, self-rating, evidence, comment.
+
+    An open invitation shows only what the reviewer needs to decide (organisation, country, seal, due date)
+    and the accept and decline forms; the content follows once they declared no conflict and accepted.
+    """
+    assignment = queries.own_assignment(current_user.id, assignment_id)
+    if assignment is None:
+        abort(404)
+    if assignment.status == AssignmentStatus.INVITED:
+        return render_template("reviews/invitation.html", assignment=assignment, application=assignment.application,
+                               today=utcnow().date(), accept_form=AcceptForm(), decline_form=DeclineForm())  # fmt: skip
     try:
         application = application_queries.load_for_page(current_user, assignment.application_id)
     except NotFound:
@@ -188,7 +194,7 @@ def save_score(assignment_id: int, code: str):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
-                flash(f"{code}: {message}", "error")
+                flash(f"{shorten(code)}: {message}", "error")
         return redirect(back, code=303)
     raw = form.score.data
     if raw != NA and not (raw or "").lstrip("-").isdigit():

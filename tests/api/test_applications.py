@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from certification.applications import services as applications
+from certification.reviews import services as reviews
 from certification.seals.queries import standard_tree
 from tests import factories as f
 from tests.api.helpers import Case, as_user, error_of
@@ -35,7 +36,7 @@ def test_only_applicants_start_applications(app, client, role):
 def test_the_list_shows_only_what_the_caller_may_see_with_filters(app, client):
     mine, other = Case().submit(), Case("poverty")
     assigned = Case().submit()
-    assigned.assign()
+    assigned.assignments = assigned.assign()
     mine_api = as_user(client, mine.applicant)
     assert [a["id"] for a in mine_api.get("/applications").get_json()["items"]] == [mine.id]
     staff = as_user(client, f.user("facilitator"))
@@ -44,6 +45,10 @@ def test_the_list_shows_only_what_the_caller_may_see_with_filters(app, client):
     assert [a["id"] for a in staff.get("/applications?state=submitted").get_json()["items"]] == [mine.id, assigned.id]
     assert [a["id"] for a in staff.get("/applications?area=poverty").get_json()["items"]] == [other.id]
     assert staff.get("/applications?state=certified&area=gender").get_json()["items"] == []
+    # An invitation shows nothing of the application; accepting it does.
+    invited = as_user(client, assigned.reviewers[1])
+    assert invited.get("/applications").get_json()["items"] == []
+    reviews.accept_assignment(assigned.reviewers[0], assigned.assignments[0].id, True)
     reviewer = as_user(client, assigned.reviewers[0])
     assert [a["id"] for a in reviewer.get("/applications").get_json()["items"]] == [assigned.id]
     assert as_user(client, f.reviewer()).get("/applications").get_json() == {"items": [], "page": 1, "per_page": 25,

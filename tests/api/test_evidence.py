@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 
+from certification.reviews import services as reviews
 from tests import factories as f
 from tests.api.helpers import Case, as_user, error_of
 
@@ -64,7 +65,10 @@ def test_staff_may_not_upload(app, client, role):
 
 def test_the_evidence_list_and_the_download(app, client):
     case = Case().submit()
-    case.assign()
+    invitations = case.assign()
+    reviews.accept_assignment(case.reviewers[0], invitations[0].id, True)  # an invitation alone shows nothing
+    invited = as_user(client, case.reviewers[1])
+    assert invited.get(f"/applications/{case.id}/evidence").status_code == 404
     for user in (case.applicant, case.facilitator, case.reviewers[0]):
         api = as_user(client, user)
         listed = api.get(f"/applications/{case.id}/evidence").get_json()

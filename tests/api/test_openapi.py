@@ -10,7 +10,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
 from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
-from certification.extensions import limiter
+from certification.accounts import throttle
 from tests import factories as f
 from tests.api.helpers import PREFIX, Api, token_for
 
@@ -117,9 +117,9 @@ def test_public_operations_need_no_token_and_the_others_a_bearer_token(document)
 @pytest.fixture
 def api_schema(app, client, monkeypatch):
     f.fast_password_hashing(monkeypatch)
-    limiter.reset()
+    throttle.reset(app)
     yield schemathesis.openapi.from_wsgi(PREFIX + "/openapi.json", app, config=CONFIG)
-    limiter.reset()
+    throttle.reset(app)
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
+from certification.accounts import throttle
 from certification.accounts.models import User
-from certification.api import rate_limit_storage
 from certification.api.models import ApiToken
 from certification.api.services import revoke_tokens_of
-from certification.extensions import db, limiter
+from certification.extensions import db
 from certification.types import utcnow
 from tests import factories as f
 from tests.api.helpers import PREFIX, Api, as_user, error_of, token_for
@@ -104,14 +104,12 @@ def test_revoking_every_token_of_a_user(app, client):
 
 
 @pytest.fixture
-def login_limit(app):
-    """A low limit on failed token requests for one test, in a fresh count."""
-    previous = app.config["API_TOKEN_RATE_LIMIT"]
-    app.config["API_TOKEN_RATE_LIMIT"] = "3 per minute"
-    limiter.reset()
+def login_limit(app, monkeypatch):
+    """A low limit on failed logins of one account for one test, in a fresh count."""
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_LIMIT", "3 per minute")
+    throttle.reset(app)
     yield 3
-    app.config["API_TOKEN_RATE_LIMIT"] = previous
-    limiter.reset()
+    throttle.reset(app)
 
 
 def test_failed_token_requests_are_rate_limited_with_429(app, client, login_limit):
@@ -132,8 +130,8 @@ def test_successful_token_requests_do_not_use_up_the_limit(app, client, login_li
 
 
 def test_the_limit_is_counted_in_redis_when_there_is_one_else_in_memory():
-    assert rate_limit_storage({"REDIS_URL": "redis://127.0.0.1:6379/3"}) == "redis://127.0.0.1:6379/3"
-    assert rate_limit_storage({"REDIS_URL": ""}) == "memory://"
+    assert throttle.storage_uri({"REDIS_URL": "redis://127.0.0.1:6379/3"}) == "redis://127.0.0.1:6379/3"
+    assert throttle.storage_uri({"REDIS_URL": ""}) == "memory://"
 
 
 @pytest.mark.redis
@@ -141,7 +139,7 @@ def test_the_redis_storage_of_the_limit_answers():
     from limits.storage import storage_from_string
 
     url = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/15")
-    storage = storage_from_string(rate_limit_storage({"REDIS_URL": url}))
+    storage = storage_from_string(throttle.storage_uri({"REDIS_URL": url}))
     if not storage.check():
         service_missing(f"Redis not reachable at {url}")
     assert storage.incr("sello-limits-test-key", 60) >= 1

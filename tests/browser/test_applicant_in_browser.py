@@ -49,26 +49,6 @@ def live_server(tmp_path_factory):
         db.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],  # fmt: skip
-        )
-        yield browser
-        browser.close()
-
-
 def test_an_applicant_self_assesses_an_indicator_on_a_phone(live_server, browser, tmp_path):
     page = browser.new_page(viewport=PHONE, locale="es-PE")
     base = live_server["url"]

@@ -1,2 +1,1 @@
-"""One test module per finding of the hostile review: each reproduces the original request and asserts the
-safe result."""
+"""One module per finding of the hostile review: each replays the original request and asserts the safe result."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from certification.extensions import db, limiter
+from certification.extensions import db
 from tests import factories as f
 from tests.web.helpers import WriteWatcher, fresh_client, is_api, rules, url_of
 
@@ -86,8 +86,9 @@ def _session(app, monkeypatch):
     f.fast_password_hashing(monkeypatch)
     # Raise on 500: an unhandled exception reaches the test instead of the generic error page.
     monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", True)
-    # Garbage credentials would use up the token endpoint's rate limit for the tests that follow.
-    monkeypatch.setattr(limiter, "enabled", False)
+    # Garbage credentials would use up the login limits (of the client address) within this test.
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_LIMIT", "100000 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_CLIENT_LIMIT", "100000 per minute")
     yield
     f.release_session()
 

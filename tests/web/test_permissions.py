@@ -114,8 +114,9 @@ MATRIX: list[Probe] = [
     Probe("applications.self_assessment", "POST", lambda w: f"/applications/{w.app.id}/self-assessment/{w.code}",
           application_object(409, 403, 403), data=lambda w: {"rating": "3", "explanation": "Actualizado."},
           missing=lambda w: f"/applications/{NOBODY}/self-assessment/{w.code}"),
+    # `assigned` is only invited to `sub` (not accepted): the application does not exist for them yet.
     Probe("applications.fire", "POST", lambda w: f"/applications/{w.sub.id}/events",
-          application_object(403, 403, 303), data=lambda w: {"event": "start_review"},
+          application_object(403, 404, 303), data=lambda w: {"event": "start_review"},
           missing=lambda w: f"/applications/{NOBODY}/events", label="start_review: facilitators only"),
     Probe("applications.fire", "POST", lambda w: f"/applications/{w.pil.id}/events",
           application_object(403, 403, 303), data=lambda w: {"event": "certify"},
@@ -283,7 +284,7 @@ MATRIX += [
     Probe("api.evidence_content", "GET", lambda w: f"{API}/evidence/{w.evidence_id}/content",
           api_application_object(200, 200, 200), api=True, missing=lambda w: f"{API}/evidence/{NOBODY}/content"),
     Probe("api.fire_event", "POST", lambda w: f"{API}/applications/{w.sub.id}/events",
-          api_application_object(403, 403, 409), api=True, data=lambda w: {"event": "start_review"},
+          api_application_object(403, 404, 409), api=True, data=lambda w: {"event": "start_review"},
           missing=lambda w: f"{API}/applications/{NOBODY}/events", label="start_review"),
     Probe("api.fire_event", "POST", lambda w: f"{API}/applications/{w.pil.id}/events",
           api_application_object(403, 403, 409), api=True, data=lambda w: {"event": "certify"},
@@ -334,6 +335,9 @@ def rules_of(app) -> set[tuple[str, str]]:
 @pytest.fixture(autouse=True)
 def _session(app, monkeypatch):
     f.fast_password_hashing(monkeypatch)
+    # One wrong password per role would lock the member's account (the login limits have their own tests in
+    # tests/security/test_login_rate_limit.py); here only who may call what is checked.
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_LIMIT", "1000 per minute")
     yield
     f.release_session()
 
@@ -405,6 +409,8 @@ def test_every_role_gets_the_expected_answer_and_foreign_objects_answer_like_mis
                     leaks.append(f"{where} as {role}: {response.status_code}, a missing id {nothing.status_code}")
             else:
                 response = request(caller, probe, world)
+            if probe.endpoint == "accounts.logout" and role in callers and callers[role].person is not None:
+                callers[role] = callers[role].fresh()  # logging out ended every session and token of the person
             if response.status_code != expected:
                 wrong.append(f"{where} as {role}: {response.status_code}, expected {expected}")
             elif (

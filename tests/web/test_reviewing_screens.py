@@ -121,6 +121,8 @@ def test_the_reviewers_page_ranks_suggestions_greys_the_ineligible_and_replaces_
     login(client, eligible)
     assert client.get(f"/applications/{application.id}/reviewers").status_code == 404
     login(client, spare)
+    assert client.get(f"/applications/{application.id}/reviewers").status_code == 404, "invited: sees nothing yet"
+    services.accept_assignment(spare, assignment_of(spare, application.id).id, True)
     assert client.get(f"/applications/{application.id}/reviewers").status_code == 403, "sees it, may not manage it"
 
 

@@ -38,6 +38,7 @@ from tests.worker.support import (
     CountingSMTP,
     ThrowawayRedis,
     broker,
+    free_port,
     service_env,
     start_beat,
     start_worker,
@@ -51,7 +52,6 @@ pytestmark = [
     pytest.mark.postgres,
     pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
 ]
-THROWAWAY_REDIS_PORT = 6390
 
 
 @pytest.fixture
@@ -241,7 +241,7 @@ def test_with_redis_stopped_the_site_answers_fast_and_the_work_is_done_when_redi
 ):
     if shutil.which("redis-server") is None:
         service_missing("redis-server is not installed")
-    throwaway = ThrowawayRedis(THROWAWAY_REDIS_PORT, tmp_path / "redis.log")
+    throwaway = ThrowawayRedis(free_port(), tmp_path / "redis.log")
     throwaway.start()
     try:
         walk = f.Walk().start_review()
