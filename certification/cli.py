@@ -16,11 +16,13 @@ from sqlalchemy import select
 
 from certification.accounts.models import Role
 from certification.seals.models import Area
+from config.settings import LANGUAGES
 
 standards_cli = AppGroup("standards", help="Seal standards declared in standards/*.yaml.")
 users_cli = AppGroup("users", help="People who use Sello.")
 reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
 scores_cli = AppGroup("scores", help="Score snapshots (design §4).")
+history_cli = AppGroup("history", help="The tamper-evident decision records (design §16).")
 
 
 def fail(*lines: str) -> NoReturn:
@@ -69,7 +71,7 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--name", required=True, help="Full name as shown in the app.")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--organization", "organization_id", type=int, default=None, help="Organisation id (applicants).")
-@click.option("--locale", type=click.Choice(["es", "en"]), default="es", show_default=True)
+@click.option("--locale", type=click.Choice(list(LANGUAGES)), default="es", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 @click.option("--area", "areas", multiple=True, type=click.Choice([a.value for a in Area]),
               help="Reviewer expertise (repeatable).")  # fmt: skip
@@ -257,8 +259,26 @@ def lifecycle_diagram_command() -> None:
     click.echo(mermaid())
 
 
+@history_cli.command("verify")
+@with_appcontext
+def history_verify_command() -> None:
+    """Walk every record chain; exit 1 naming the first broken row of each broken chain."""
+    from certification.extensions import db
+    from certification.records import verify
+
+    result = verify(db.session)
+    db.session.rollback()
+    if not result.intact:
+        fail(
+            f"BROKEN: {len(result.breaks)} chain(s) of {result.chains} ({result.rows} rows)",
+            *(f"  {b.describe()}" for b in result.breaks),
+        )
+    click.echo(f"intact: {result.chains} chains, {result.rows} rows")
+
+
 def register_cli(app: Flask) -> None:
     for command in (
+        history_cli,
         standards_cli,
         users_cli,
         demo_command,

@@ -18,7 +18,7 @@ from certification.errors import (
 )
 from certification.redirects import same_origin_referrer
 from certification.validation import LINE_CONTROL_CHARACTERS, has_control_characters
-from workflows.messages import Unmet
+from workflows.messages import Unmet, translate
 
 
 def messages_of(exc: DomainError) -> list[str]:
@@ -28,13 +28,14 @@ def messages_of(exc: DomainError) -> list[str]:
     if isinstance(exc, InvalidTransition):
         return [gettext("This action is not possible in the current state (%(state)s).", state=gettext(exc.state))]
     if isinstance(exc, ValidationFailed):
-        return [f"{gettext(k)}: {gettext(m)}" for k, ms in exc.fields.items() for m in ms]
+        return [gettext("%(field)s: %(message)s", field=gettext(k), message=translate(m, gettext))
+                for k, ms in exc.fields.items() for m in ms]  # fmt: skip
     rule = getattr(exc, "rule", None)
     if isinstance(rule, Unmet):  # a refusal naming its rule (reviews §5): word parameters are translated too
         params = {k: gettext(v) if isinstance(v, str) else v for k, v in rule.params.items()}
         return [gettext(rule.message) % params if params else gettext(rule.message)]
     text = getattr(exc, "message", None) or str(exc)
-    return [gettext(text)]
+    return [translate(text, gettext)]
 
 
 def safe_back(default: str) -> str:
@@ -66,7 +67,7 @@ def run(action, *, success: str | None = None, back: str | None = None, then=Non
     except NotFound:
         abort(404)
     except Forbidden as exc:
-        abort(403, description=gettext(exc.message))
+        abort(403, description=translate(exc.message, gettext))
     except (TooLarge, UnsupportedType) as exc:
         for message in messages_of(exc):
             flash(message, "error")

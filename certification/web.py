@@ -17,10 +17,11 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 from certification import models  # noqa: F401 - every table registered before migrations run
 from certification.extensions import babel, csrf, db, login_manager, migrate
 from certification.validation import MAX_ID
+from config.settings import LANGUAGES
 
 
 def select_locale() -> str:
-    languages = ("es", "en")
+    languages = LANGUAGES
     wanted = request.args.get("lang") if request else None
     if wanted in languages:
         return wanted

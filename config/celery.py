@@ -59,5 +59,6 @@ def celery_settings(redis_url: str) -> dict:
         "beat_schedule": {
             "relay-outbox": {"task": "worker.tasks.relay_outbox", "schedule": OUTBOX_RELAY_SECONDS},
             "reminder-sweep": {"task": "worker.tasks.sweep_reminders", "schedule": crontab(minute=7)},
+            "verify-records": {"task": "worker.tasks.verify_records", "schedule": crontab(hour=3, minute=17)},
         },
     }

@@ -10,6 +10,8 @@ from config.celery import celery_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = ROOT / "instance"
+# The languages of the UI, e-mails, API messages and standards content; the first is the default.
+LANGUAGES = ("es", "en", "fr")
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused in production below
 
 
@@ -29,7 +31,7 @@ class Base:
     EVIDENCE_MAX_ORGANIZATION_BYTES = int(os.environ.get("EVIDENCE_MAX_ORGANIZATION_BYTES", 2 * 1024 * 1024 * 1024))
     # A request may carry one file plus a little form data.
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_FILE_BYTES + 1024 * 1024
-    LANGUAGES = ("es", "en")
+    LANGUAGES = LANGUAGES
     BABEL_DEFAULT_LOCALE = "es"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "certification" / "translations")
     SESSION_COOKIE_HTTPONLY = True

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from app import create_app
+from certification import records
 from certification.extensions import db
 from tests import services
 from tests.services import POSTGRES_URL
@@ -93,8 +94,12 @@ def _clean_database(request):
             db.session.execute(sa.text("SET LOCAL lock_timeout = '20s'"))
             db.session.execute(sa.text("TRUNCATE " + ", ".join(t.name for t in tables) + " RESTART IDENTITY CASCADE"))
         else:
+            # The record tables refuse DELETE (certification.records): lift that for the cleanup only.
+            connection = db.session.connection()
+            records.drop_triggers(connection)
             for table in tables:
                 db.session.execute(table.delete())
+            records.create_triggers(connection)
         db.session.commit()
         db.session.remove()
 

@@ -34,3 +34,12 @@ def sweep_reminders() -> int:
     from certification.reminders.services import sweep
 
     return sweep().sent
+
+
+@shared_task(name="worker.tasks.verify_records", acks_late=True, reject_on_worker_lost=True)
+def verify_records() -> int:
+    """Daily: verify every decision-record chain and alert the administrators when one is broken."""
+    from certification.extensions import db
+    from certification.records import check_and_alert
+
+    return len(check_and_alert(db.session).breaks)

@@ -20,3 +20,31 @@ class Unmet:
     def render(self, gettext=None) -> str:
         text = gettext(self.message) if gettext else self.message
         return text % self.params if self.params else text
+
+
+class Message(str):
+    """A user-facing message with named parameters, translated where it is shown.
+
+    Its str value is the English text with the parameters filled in (logs, tests, the default locale);
+    `render(gettext)` translates the msgid first, then fills the parameters. Build one as
+    `Message(N_("Choose a whole number from %(min)d to %(max)d."), min=1, max=5)` — never by f-string.
+    """
+
+    msgid: str
+    params: dict
+
+    def __new__(cls, msgid: str, **params):
+        self = super().__new__(cls, msgid % params if params else msgid)
+        self.msgid, self.params = msgid, params
+        return self
+
+    def render(self, gettext) -> str:
+        text = gettext(self.msgid)
+        return text % self.params if self.params else text
+
+
+def translate(message: str, gettext) -> str:
+    """A message in the current language: a `Message` with its parameters, any other str as a msgid."""
+    if isinstance(message, Message):
+        return message.render(gettext)
+    return gettext(message)

@@ -17,6 +17,7 @@ from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
 from certification.types import utcnow
+from config.settings import LANGUAGES
 from workflows.messages import N_
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,8 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
         errors["organization_id"] = [N_("Unknown organisation.")]
     if role_value not in (Role.APPLICANT, None) and organization_id is not None:
         errors["organization_id"] = [N_("Only applicants belong to an organisation.")]
-    if locale not in ("es", "en"):
-        errors["locale"] = [N_("Choose es or en.")]
+    if locale not in LANGUAGES:
+        errors["locale"] = [N_("Choose es, en or fr.")]
     if errors:
         raise ValidationFailed(errors)
     if db.session.scalar(select(User.id).where(User.email == email)) is not None:
@@ -129,6 +130,6 @@ def change_password(user: User, password: str) -> None:
 
 
 def set_locale(user, locale: str) -> None:
-    if locale in ("es", "en"):
+    if locale in LANGUAGES:
         user.locale = locale
         commit()

@@ -66,7 +66,7 @@ def _staff_only():
 def _flash_form_errors(form) -> None:
     for field, errors in form.errors.items():
         label = getattr(form, field).label.text if hasattr(form, field) else field
-        flash(f"{label}: {' '.join(map(str, errors))}", "error")
+        flash(_("%(field)s: %(message)s", field=label, message=" ".join(map(str, errors))), "error")
 
 
 @bp.get("/reviewers")

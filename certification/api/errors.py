@@ -29,10 +29,10 @@ from certification.errors import (
 )
 from certification.extensions import db
 from certification.validation import DATE_OUT_OF_WINDOW
-from workflows.messages import N_, Unmet
+from config.settings import LANGUAGES
+from workflows.messages import N_, Unmet, translate
 
 PREFIX = "/api/v1"
-LANGUAGES = ("es", "en")
 
 # The 409 codes of the contract; a bare StateConflict (no more precise class) answers the most general one.
 CONFLICT_CODES = frozenset(
@@ -171,9 +171,9 @@ def domain_error(exc: DomainError):
         if isinstance(exc, NotFound):
             return error_response(404, "not_found", gettext(HTTP_CODES[404][1]))
         if isinstance(exc, Forbidden):
-            return error_response(403, "forbidden", gettext(exc.message))
+            return error_response(403, "forbidden", translate(exc.message, gettext))
         if isinstance(exc, ValidationFailed):
-            fields = {name: [gettext(m) for m in messages] for name, messages in exc.fields.items()}
+            fields = {name: [translate(m, gettext) for m in messages] for name, messages in exc.fields.items()}
             message = "; ".join(f"{name}: {' '.join(ms)}" for name, ms in fields.items())
             return error_response(422, "validation_error", message, {"fields": fields})
         if isinstance(exc, InvalidTransition):
@@ -186,14 +186,14 @@ def domain_error(exc: DomainError):
             return error_response(409, "guard_failed", " ".join(unmet), {"unmet": unmet})
         if isinstance(exc, TooLarge | UnsupportedType):
             status = 413 if isinstance(exc, TooLarge) else 415
-            return error_response(status, exc.code, gettext(exc.message))
+            return error_response(status, exc.code, translate(exc.message, gettext))
         if isinstance(exc, StateConflict):
             rule = getattr(exc, "rule", None)
-            message = _rule_message(rule) if isinstance(rule, Unmet) else gettext(exc.message)
+            message = _rule_message(rule) if isinstance(rule, Unmet) else translate(exc.message, gettext)
             details = {"rule": rule.code} if isinstance(rule, Unmet) else {}
             code = exc.code if exc.code in CONFLICT_CODES else "not_editable"
             return error_response(409, code, message, details)
-        return error_response(409, "not_editable", gettext(str(exc)))
+        return error_response(409, "not_editable", translate(str(exc), gettext))
 
 
 @_discarding_the_unit_of_work

@@ -105,7 +105,7 @@ def evidence(row) -> s.EvidenceOut:
 
 def history(row) -> s.HistoryOut:
     return s.HistoryOut(event=row.event, from_state=row.from_state, to_state=row.to_state, actor_id=row.actor_id,
-                        reason=row.reason, at=row.at)  # fmt: skip
+                        reason=row.reason, at=row.at, hash=row.hash, prev_hash=row.prev_hash)  # fmt: skip
 
 
 def score(snapshot) -> s.ScoreOut:
@@ -170,7 +170,7 @@ def registry_entry(certificate) -> s.RegistryEntry:
 def certificate(row) -> s.CertificateOut:
     return s.CertificateOut(
         number=row.number, status=row.status.value, organization=row.organization.name, area=row.standard.area,
-        level=row.level, issued_on=row.issued_on, expires_on=row.expires_on,
+        level=row.level, issued_on=row.issued_on, expires_on=row.expires_on, decision_hash=row.decision_hash,
     )  # fmt: skip
 
 

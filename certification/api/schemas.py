@@ -286,7 +286,7 @@ class NewUser(Body):
     countries: list[CountryCode] = Field(default_factory=list, max_length=60)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=60)
     max_active_assignments: integer(ge=0, le=MAX_CAPACITY) = 3
-    locale: Literal["es", "en"] = "es"
+    locale: Literal["es", "en", "fr"] = "es"
 
 
 class NewAffiliation(Body):
@@ -526,6 +526,8 @@ class HistoryOut(Out):
     actor_id: int | None
     reason: str
     at: datetime
+    hash: str = Field(description="SHA-256 (hex) of this row's canonical content, prev_hash included")
+    prev_hash: str = Field(description="hash of the previous row of this application's history; empty for the first")
 
 
 class DimensionScore(Out):
@@ -634,6 +636,7 @@ class CertificateOut(Out):
     level: str
     issued_on: date
     expires_on: date
+    decision_hash: str | None = Field(description="hash of the application history row that issued it")
 
 
 class OpenApiDocument(BaseModel):

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from certification.extensions import db
+from certification.records import ChainedRecord
 from certification.types import UTCDateTime, enum_column, utcnow
 from workflows.application import State
 
@@ -60,10 +61,14 @@ class SelfAssessment(db.Model):
     indicator = relationship("Indicator", lazy="raise")
 
 
-class HistoryEntry(db.Model):
-    """Append-only: one row per fired event, written in the same transaction as the state change."""
+class HistoryEntry(ChainedRecord, db.Model):
+    """Append-only and hash-chained per application: one row per fired event, written in the same
+    transaction as the state change (certification.records)."""
 
     __tablename__ = "application_history"
+    __table_args__ = (sa.UniqueConstraint("application_id", "prev_hash", name="uq_application_history_chain"),)
+    __chain__ = "application_id"
+    __hashed__ = ("application_id", "event", "from_state", "to_state", "actor_id", "reason", "details", "at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)

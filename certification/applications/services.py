@@ -13,7 +13,7 @@ from certification.applications import queries
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
 from certification.applications.policies import actor_of, is_member, may_edit_content
 from certification.certificates import services as certificates
-from certification.echo import listing, say, shorten
+from certification.echo import listing, shorten
 from certification.errors import (
     ConcurrentUpdate,
     Duplicate,
@@ -30,7 +30,7 @@ from certification.seals.queries import indicators_of
 from certification.types import utcnow
 from workflows import application as wf
 from workflows.application import OPEN_STATES, State
-from workflows.messages import N_
+from workflows.messages import N_, Message
 
 MAX_TEXT = 5000
 
@@ -112,18 +112,22 @@ def save_self_assessment(user, application_id: int, code: str, rating, explanati
         raise NotEditable(N_("The self-assessment can only be changed in draft or when changes are requested."))
     indicator = queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
+        raise ValidationFailed({"indicator": [Message(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if rating is None:
         if not indicator.allows_na:
             errors["rating"] = [N_("This indicator needs a rating; N/A is not allowed.")]
     elif isinstance(rating, bool) or not isinstance(rating, int) or rating not in indicator.scale():
-        errors["rating"] = [f"Choose a whole number from {indicator.scale_min} to {indicator.scale_max}."]
+        errors["rating"] = [
+            Message(
+                N_("Choose a whole number from %(min)d to %(max)d."), min=indicator.scale_min, max=indicator.scale_max
+            )
+        ]
     explanation = (explanation or "").strip()
     if not explanation:
         errors["explanation"] = [N_("Explain your answer.")]
     elif len(explanation) > MAX_TEXT:
-        errors["explanation"] = [f"At most {MAX_TEXT} characters."]
+        errors["explanation"] = [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]
     if errors:
         raise ValidationFailed(errors)
     row = db.session.scalar(
@@ -159,13 +163,13 @@ def fire_system_event(application_id: int, event: str, reason: str) -> Applicati
 def _fire(actor: wf.Actor, application: Application, event: str, reason: str, indicators: tuple) -> Application:
     reason = (reason or "").strip()
     if len(reason) > MAX_TEXT:
-        raise ValidationFailed({"reason": [f"At most {MAX_TEXT} characters."]})
+        raise ValidationFailed({"reason": [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]})
     if event == "request_changes" or (event == "return_to_applicant" and indicators):
         known = {i.code for i in indicators_of(application.standard_id)}
         unknown = [c for c in indicators if c not in known]
         if unknown:
             raise ValidationFailed(
-                {"indicators": [say(N_("Unknown indicators: %(codes)s."), codes=listing(dict.fromkeys(unknown)))]}
+                {"indicators": [Message(N_("Unknown indicators: %(codes)s."), codes=listing(dict.fromkeys(unknown)))]}
             )
         indicators = tuple(dict.fromkeys(indicators))
     now = utcnow()
@@ -189,18 +193,20 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
             details["certificate"] = certificate.number
         elif event in ("suspend", "reinstate", "revoke", "expire"):
             certificates.follow_application(application, event, now)
-        db.session.add(
-            HistoryEntry(
-                application_id=application.id,
-                event=event,
-                from_state=transition.from_state,
-                to_state=transition.to_state,
-                actor_id=actor.id,
-                reason=reason,
-                details=details,
-                at=now,
-            )  # fmt: skip
-        )
+        entry = HistoryEntry(
+            application_id=application.id,
+            event=event,
+            from_state=transition.from_state,
+            to_state=transition.to_state,
+            actor_id=actor.id,
+            reason=reason,
+            details=details,
+            at=now,
+        )  # fmt: skip
+        db.session.add(entry)
+        if event == "certify":
+            db.session.flush()  # seals the history row: its hash is known from here on
+            certificate.decision_hash = entry.hash
         commit()
     except (StaleDataError, IntegrityError) as exc:
         rollback()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from certification.extensions import db
+from certification.records import ChainedRecord
 from certification.types import UTCDateTime, enum_column, utcnow
 
 
@@ -37,6 +38,25 @@ class Certificate(db.Model):
     )
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The hash of the application history row that issued it: a printed certificate pins its history.
+    decision_hash: Mapped[str | None] = mapped_column(sa.String(64))
 
     organization = relationship("Organization", lazy="raise")
     standard = relationship("Standard", lazy="raise")
+
+
+class CertificateStatusChange(ChainedRecord, db.Model):
+    """Append-only and hash-chained per certificate: its issue and every later status change, written in
+    the transaction of the application event that caused it (certification.records)."""
+
+    __tablename__ = "certificate_status_changes"
+    __table_args__ = (sa.UniqueConstraint("certificate_id", "prev_hash", name="uq_certificate_status_changes_chain"),)
+    __chain__ = "certificate_id"
+    __hashed__ = ("certificate_id", "event", "from_status", "to_status", "at")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(sa.ForeignKey("certificates.id"), index=True)
+    event: Mapped[str] = mapped_column(sa.String(40))
+    from_status: Mapped[CertificateStatus | None] = mapped_column(enum_column(CertificateStatus, name="from_status"))
+    to_status: Mapped[CertificateStatus] = mapped_column(enum_column(CertificateStatus, name="to_status"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

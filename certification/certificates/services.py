@@ -8,12 +8,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 
-from certification.certificates.models import Certificate, CertificateStatus
+from certification.certificates.models import Certificate, CertificateStatus, CertificateStatusChange
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.reviews.queries import latest_snapshot
 from certification.seals.models import Standard
 from certification.types import utcnow
+from workflows.messages import N_
 
 SUSPENSION_MAX_DAYS = 183  # "at most 6 months"
 
@@ -41,6 +42,8 @@ def issue(application, now: datetime) -> Certificate:
     )  # fmt: skip
     db.session.add(certificate)
     db.session.flush()
+    db.session.add(CertificateStatusChange(certificate_id=certificate.id, event="issue", from_status=None,
+                                           to_status=certificate.status, at=now))  # fmt: skip
     return certificate
 
 
@@ -56,6 +59,8 @@ def follow_application(application, event: str, now: datetime) -> None:
     certificate = db.session.scalar(select(Certificate).where(Certificate.application_id == application.id))
     if certificate is None:
         return
+    db.session.add(CertificateStatusChange(certificate_id=certificate.id, event=event, from_status=certificate.status,
+                                           to_status=_FOLLOW[event], at=now))  # fmt: skip
     certificate.status = _FOLLOW[event]
     certificate.suspended_at = now if event == "suspend" else None
 
@@ -66,11 +71,12 @@ def expire_due_certificates(today: date | None = None) -> int:
     from certification.errors import DomainError
 
     today = today or utcnow().date()
+    # The reasons are recorded as English msgids (the record stays one text); pages translate them.
     suspended_before = datetime.combine(today - timedelta(days=SUSPENSION_MAX_DAYS), time.min, tzinfo=UTC)
     due = (
-        ("expire", "Certificate validity ended.",
+        ("expire", N_("Certificate validity ended."),
          (Certificate.status == CertificateStatus.VALID, Certificate.expires_on < today)),
-        ("revoke", "Suspension lasted more than 6 months.",
+        ("revoke", N_("Suspension lasted more than 6 months."),
          (Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_at < suspended_before)),
     )  # fmt: skip
     done = 0

@@ -20,7 +20,7 @@ from werkzeug.utils import secure_filename
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
 from certification.applications.policies import is_member, may_edit_content
-from certification.echo import listing, say
+from certification.echo import listing
 from certification.errors import Forbidden, NotEditable, NotFound, TooLarge, UnsupportedType, ValidationFailed
 from certification.evidence.models import Evidence
 from certification.evidence.sniff import ALLOWED_LABEL, EXTENSIONS, sniff
@@ -29,7 +29,7 @@ from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
 from certification.seals.models import Indicator
-from workflows.messages import N_
+from workflows.messages import N_, Message
 
 CHUNK = 64 * 1024
 # An upload links to a handful of indicators; a standard has a few dozen. More codes than this is not a
@@ -69,7 +69,7 @@ def upload(
     )
     unknown = sorted(set(codes) - {i.code for i in indicators})
     if unknown:
-        raise ValidationFailed({"indicators": [say(N_("Unknown indicators: %(codes)s."), codes=listing(unknown))]})
+        raise ValidationFailed({"indicators": [Message(N_("Unknown indicators: %(codes)s."), codes=listing(unknown))]})
     if len(description or "") > 2000:
         raise ValidationFailed({"description": [N_("At most 2000 characters.")]})
 
@@ -87,7 +87,9 @@ def upload(
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > max_file:
-                    raise TooLarge(f"The file is larger than {max_file // (1024 * 1024)} MB.")
+                    raise TooLarge(
+                        Message(N_("The file is larger than %(megabytes)d MB."), megabytes=max_file // (1024 * 1024))
+                    )
                 if size > room:
                     _storage_room(application, size)  # raises the limit that is reached
                 digest.update(chunk)
@@ -96,7 +98,11 @@ def upload(
                 raise ValidationFailed({"file": [N_("The file is empty.")]})
             content_type = sniff(out)
         if content_type is None:
-            raise UnsupportedType(f"Allowed file types: {ALLOWED_LABEL}. The content of this file is none of them.")
+            raise UnsupportedType(
+                Message(
+                    N_("Allowed file types: %(types)s. The content of this file is none of them."), types=ALLOWED_LABEL
+                )
+            )
         db.session.execute(
             select(Organization.id).where(Organization.id == application.organization_id).with_for_update()
         )

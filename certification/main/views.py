@@ -11,6 +11,7 @@ from certification.applications.queries import list_visible
 from certification.applications.services import count_by_state
 from certification.reviews.models import AssignmentStatus
 from certification.ui import safe_back
+from config.settings import LANGUAGES
 
 bp = Blueprint("main", __name__)
 
@@ -35,7 +36,7 @@ def dashboard():
 @bp.post("/language")
 def language():
     code = request.form.get("lang", "")
-    if code in ("es", "en"):
+    if code in LANGUAGES:
         session["lang"] = code
         if current_user.is_authenticated:
             set_locale(current_user, code)

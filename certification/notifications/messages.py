@@ -19,6 +19,7 @@ TEXTS = {
     "suspension_ending": N_(
         "The suspension of certificate %(number)s ends on %(ends_on)s; it is then revoked unless reinstated."
     ),
+    "records_broken": N_("Decision records were changed outside Sello: %(count)s broken chain(s); first: %(first)s"),
     "rescore_finished": N_("Re-scoring finished: %(changed)s of %(total)s applications changed outcome."),
 }
 

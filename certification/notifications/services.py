@@ -18,10 +18,11 @@ from certification.notifications import mailer
 from certification.notifications.models import MailMessage, MailStatus, Notification
 from certification.outbox.services import commit, enqueue
 from certification.types import utcnow
+from config.settings import LANGUAGES
 from workflows.messages import N_
 
 log = logging.getLogger(__name__)
-LOCALES = ("es", "en")
+LOCALES = LANGUAGES
 MAX_ERROR = 2000
 
 

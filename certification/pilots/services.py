@@ -28,7 +28,7 @@ from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
 from certification.seals.models import Area, Standard
 from certification.validation import DATE_OUT_OF_WINDOW, date_in_window
 from workflows.application import State
-from workflows.messages import N_
+from workflows.messages import N_, Message
 
 ENROLLABLE_STATES = (State.DRAFT, State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED)
 
@@ -133,7 +133,7 @@ def enrol(user, round_id: int, application_id: int) -> Application:
 def _check_seat_left(pilot_round: PilotRound) -> None:
     enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == pilot_round.id))
     if enrolled >= pilot_round.capacity:
-        raise CapacityFull(f"The round is full (capacity {pilot_round.capacity}).")
+        raise CapacityFull(Message(N_("The round is full (capacity %(capacity)d)."), capacity=pilot_round.capacity))
 
 
 def counts_by_state(round_id: int) -> dict[str, int]:

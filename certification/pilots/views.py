@@ -39,7 +39,10 @@ def create():
     form = RoundForm()
     if not form.validate_on_submit():
         for field, errors in form.errors.items():
-            flash(f"{getattr(form, field).label.text}: {' '.join(map(str, errors))}", "error")
+            flash(
+                _("%(field)s: %(message)s", field=getattr(form, field).label.text, message=" ".join(map(str, errors))),
+                "error",
+            )
         return render_template("pilots/index.html", rounds=services.list_rounds(), form=form), 422
     data = {k: v for k, v in form.data.items() if k != "csrf_token"}
     return run(lambda: services.create_round(current_user, **data), success=_("Pilot round created."),

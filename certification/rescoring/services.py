@@ -22,10 +22,17 @@ MAX_REASON = 2000
 
 
 def start_rescore(standard_id: int, *, requested_by_id: int | None, reason: str = "") -> RescoreJob:
+    """Queue the re-scoring of every application of `standard_id` and commit (see `queue_rescore`)."""
+    job = queue_rescore(standard_id, requested_by_id=requested_by_id, reason=reason)
+    commit()
+    return job
+
+
+def queue_rescore(standard_id: int, *, requested_by_id: int | None, reason: str = "") -> RescoreJob:
     """Queue the re-scoring of every application of `standard_id`; returns the job (progress `done`/`total`).
 
-    Commits the session, so a caller's pending change (e.g. a calibrated weight) is committed in the same
-    transaction as the job and its outbox row: either both happen or neither. The work runs after the
+    Part of the caller's unit of work, so a pending change (e.g. a calibrated weight) is committed in the
+    same transaction as the job and its outbox row: either both happen or neither. The work runs after the
     commit — in the worker with a broker, in process without one. Raises NotFound for an unknown standard.
     """
     if db.session.get(Standard, standard_id) is None:
@@ -49,7 +56,6 @@ def start_rescore(standard_id: int, *, requested_by_id: int | None, reason: str 
     job.total = db.session.scalar(select(func.count()).select_from(RescoreItem).where(RescoreItem.job_id == job.id))
     for _ in range(_runners()):
         enqueue("rescore_standard", job_id=job.id)
-    commit()
     return job
 
 
@@ -88,6 +94,7 @@ def _chunk_inputs(application_ids: list[int]) -> dict[int, dict]:
         select(Moderation.application_id, Indicator.code, Moderation.score)
         .join(Moderation, Moderation.indicator_id == Indicator.id)
         .where(Moderation.application_id.in_(application_ids))
+        .order_by(Moderation.id)  # moderations are a history: the latest row per indicator wins
     )
     for application_id, code, score in moderated:
         inputs[application_id]["moderated"][code] = score

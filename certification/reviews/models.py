@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from certification.extensions import db
+from certification.records import ChainedRecord
 from certification.types import UTCDateTime, enum_column, utcnow
 
 
@@ -93,13 +94,16 @@ class ReviewScore(db.Model):
     assignment = relationship("Assignment", back_populates="scores", lazy="raise")
 
 
-class Moderation(db.Model):
-    """A facilitator's moderated score replacing an indicator's consensus, with its justification."""
+class Moderation(ChainedRecord, db.Model):
+    """A facilitator's moderated score replacing an indicator's consensus, with its justification.
+
+    Kept as a history, hash-chained per application: a new row per moderation; an indicator's current
+    moderation is its latest row (highest id)."""
 
     __tablename__ = "moderations"
-    __table_args__ = (
-        sa.UniqueConstraint("application_id", "indicator_id", name="uq_moderations_application_indicator"),
-    )
+    __table_args__ = (sa.UniqueConstraint("application_id", "prev_hash", name="uq_moderations_chain"),)
+    __chain__ = "application_id"
+    __hashed__ = ("application_id", "indicator_id", "score", "justification", "moderator_id", "at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)

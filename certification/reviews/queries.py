@@ -120,6 +120,7 @@ def score_inputs(application) -> dict:
             select(Indicator.code, Moderation.score)
             .join(Moderation, Moderation.indicator_id == Indicator.id)
             .where(Moderation.application_id == application.id)
+            .order_by(Moderation.id)  # moderations are a history: the latest row per indicator wins
         ).all()
     )
     from certification.applications.models import SelfAssessment
@@ -334,7 +335,9 @@ def comparison(application) -> Comparison:
             by_assignment[row.assignment_id][row.indicator_id] = row
     moderations = {
         m.indicator_id: m
-        for m in db.session.scalars(select(Moderation).where(Moderation.application_id == application.id))
+        for m in db.session.scalars(
+            select(Moderation).where(Moderation.application_id == application.id).order_by(Moderation.id)
+        )  # a history: the latest row per indicator wins
     }
     own = {
         s.indicator_id: s

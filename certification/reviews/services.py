@@ -6,14 +6,16 @@ import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from certification.accounts.models import Affiliation, AffiliationKind, Role, User
 from certification.accounts.services import end_all_sessions
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
 from certification.applications.policies import is_staff
-from certification.echo import say, shorten
+from certification.echo import shorten
 from certification.errors import (
+    ConcurrentUpdate,
     ConflictOfInterest,
     Duplicate,
     Forbidden,
@@ -44,7 +46,7 @@ from certification.types import utcnow
 from certification.validation import DATE_OUT_OF_WINDOW, MAX_ID, date_in_window
 from standards.scoring import compute_score, compute_self_assessment
 from workflows.application import State
-from workflows.messages import N_, Unmet
+from workflows.messages import N_, Message, Unmet
 
 MAX_TEXT = 5000
 DEFAULT_REVIEW_DAYS = 21
@@ -210,7 +212,7 @@ def withdraw_assignment(user, assignment_id: int, reason: str = "", replacement_
         raise NotEditable(N_("Only an open or accepted assignment can be withdrawn."))
     reason = (reason or "").strip()
     if len(reason) > MAX_TEXT:
-        raise ValidationFailed({"reason": [f"At most {MAX_TEXT} characters."]})
+        raise ValidationFailed({"reason": [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]})
     replacement = None
     if replacement_id is not None:
         if replacement_id == assignment.reviewer_id:
@@ -267,18 +269,22 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     app_obj = application_queries.get_visible(user, assignment.application_id)
     indicator = application_queries.indicator_by_code(app_obj.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
+        raise ValidationFailed({"indicator": [Message(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if score is None:
         if not indicator.allows_na:
             errors["score"] = [N_("This indicator needs a score; N/A is not allowed.")]
     elif isinstance(score, bool) or not isinstance(score, int) or score not in indicator.scale():
-        errors["score"] = [f"Choose a whole number from {indicator.scale_min} to {indicator.scale_max}."]
+        errors["score"] = [
+            Message(
+                N_("Choose a whole number from %(min)d to %(max)d."), min=indicator.scale_min, max=indicator.scale_max
+            )
+        ]
     comment = (comment or "").strip()
     if not comment:
         errors["comment"] = [N_("A comment is required.")]
     elif len(comment) > MAX_TEXT:
-        errors["comment"] = [f"At most {MAX_TEXT} characters."]
+        errors["comment"] = [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]
     whole = all(str(e).isascii() and str(e).isdigit() for e in evidence_ids or ())
     cited = sorted({int(e) for e in evidence_ids or ()}) if whole else None
     if cited is None:
@@ -329,35 +335,38 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
     """A facilitator who does not review this application replaces an indicator's consensus."""
     if not is_staff(user):
         raise Forbidden(N_("Only a facilitator may moderate."))
-    application = application_queries.get_visible(user, application_id)
+    # Locked: the application's moderation chain is extended by one writer at a time.
+    application = application_queries.get_visible(user, application_id, for_update=True)
     if user.id in queries.involved_reviewer_ids(application.id):
         raise Forbidden(N_("A reviewer of this application cannot moderate it."))
     if application.state not in (State.UNDER_REVIEW, State.PILOTED):
         raise NotEditable(N_("Scores can be moderated while under review or piloted."))
     indicator = application_queries.indicator_by_code(application.standard_id, code)
     if indicator is None:
-        raise ValidationFailed({"indicator": [say(N_("Unknown indicator %(code)s."), code=shorten(code))]})
+        raise ValidationFailed({"indicator": [Message(N_("Unknown indicator %(code)s."), code=shorten(code))]})
     errors: dict[str, list[str]] = {}
     if (
         isinstance(score, bool)
         or not isinstance(score, int | float)
         or not (indicator.scale_min <= score <= indicator.scale_max)
     ):
-        errors["score"] = [f"Choose a number from {indicator.scale_min} to {indicator.scale_max}."]
+        errors["score"] = [
+            Message(N_("Choose a number from %(min)d to %(max)d."), min=indicator.scale_min, max=indicator.scale_max)
+        ]
     justification = (justification or "").strip()
     if not justification:
         errors["justification"] = [N_("A justification is required.")]
     if errors:
         raise ValidationFailed(errors)
-    row = db.session.scalar(
-        select(Moderation).where(Moderation.application_id == application.id, Moderation.indicator_id == indicator.id)
-    )
-    if row is None:
-        row = Moderation(application_id=application.id, indicator_id=indicator.id, moderator_id=user.id)
-        db.session.add(row)
-    row.score, row.justification, row.moderator_id, row.at = float(score), justification[:MAX_TEXT], user.id, utcnow()
+    # A new row each time: earlier moderations stay on record; the latest is the current one.
+    row = Moderation(application_id=application.id, indicator_id=indicator.id, moderator_id=user.id,
+                     score=float(score), justification=justification[:MAX_TEXT], at=utcnow())  # fmt: skip
+    db.session.add(row)
     enqueue("recalculate_score", application_id=application.id)
-    commit()
+    try:
+        commit()
+    except IntegrityError as exc:  # a concurrent moderation took this chain position (no row locks on SQLite)
+        raise ConcurrentUpdate(N_("Someone else moderated this application at the same time; try again.")) from exc
     return row
 
 
@@ -576,7 +585,7 @@ def declare_conflict(user, organization_id: int, reason: str) -> DeclaredConflic
     if not reason:
         errors["reason"] = [N_("Say what the conflict is.")]
     elif len(reason) > MAX_TEXT:
-        errors["reason"] = [f"At most {MAX_TEXT} characters."]
+        errors["reason"] = [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]
     if errors:
         raise ValidationFailed(errors)
     row = _add_declared_conflict(user.id, organization_id, reason)

@@ -194,7 +194,7 @@ def save_score(assignment_id: int, code: str):
     if not form.validate_on_submit():
         for errors in form.errors.values():
             for message in errors:
-                flash(f"{shorten(code)}: {message}", "error")
+                flash(_("%(field)s: %(message)s", field=shorten(code), message=message), "error")
         return redirect(back, code=303)
     raw = form.score.data
     if raw != NA and not (raw or "").lstrip("-").isdigit():

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from certification.errors import NotEditable
 from certification.extensions import db
+from certification.records import ChainedRecord
 from certification.types import UTCDateTime, enum_column, utcnow
 from workflows.messages import N_
 
@@ -124,10 +125,13 @@ class Indicator(db.Model):
 FROZEN_STATUSES = (StandardStatus.PUBLISHED, StandardStatus.RETIRED)
 
 
-class StandardHistory(db.Model):
-    """Append-only: one row per status change of a standard version (who, when, from, to, why)."""
+class StandardHistory(ChainedRecord, db.Model):
+    """Append-only and hash-chained per version: one row per status change (who, when, from, to, why)."""
 
     __tablename__ = "standard_history"
+    __table_args__ = (sa.UniqueConstraint("standard_id", "prev_hash", name="uq_standard_history_chain"),)
+    __chain__ = "standard_id"
+    __hashed__ = ("standard_id", "from_status", "to_status", "actor_id", "reason", "at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     standard_id: Mapped[int] = mapped_column(sa.ForeignKey("standards.id"), index=True)
@@ -169,14 +173,18 @@ class IndicatorComment(db.Model):
     resolved_by = relationship("User", foreign_keys=[resolved_by_id], lazy="raise")
 
 
-class Calibration(db.Model):
+class Calibration(ChainedRecord, db.Model):
     """One saved pilot calibration: every changed weight or threshold with its old and new value.
 
     `changes` is a list of {"target": "settings"|"level"|"dimension"|"indicator", "code", "field", "old",
-    "new"}; `rescore_job_id` is the bulk re-scoring it started (certification.rescoring).
+    "new"}; `rescore_job_id` is the bulk re-scoring it started (certification.rescoring). Append-only and
+    hash-chained per version (certification.records).
     """
 
     __tablename__ = "standard_calibrations"
+    __table_args__ = (sa.UniqueConstraint("standard_id", "prev_hash", name="uq_standard_calibrations_chain"),)
+    __chain__ = "standard_id"
+    __hashed__ = ("standard_id", "actor_id", "reason", "changes", "rescore_job_id", "at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     standard_id: Mapped[int] = mapped_column(sa.ForeignKey("standards.id"), index=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from certification.applications.models import Application
@@ -185,7 +186,10 @@ def change_status(user, standard_id: int, status: str, reason: str) -> Standard:
     db.session.add(StandardHistory(standard_id=standard.id, from_status=standard.status, to_status=target,
                                    actor_id=user.id, reason=reason))  # fmt: skip
     standard.status = target
-    commit()
+    try:
+        commit()
+    except IntegrityError as exc:  # a concurrent change took this chain position (no row locks on SQLite)
+        raise ConcurrentUpdate(N_("Someone else changed this standard at the same time; reload it.")) from exc
     return standard
 
 
@@ -493,16 +497,19 @@ def calibrate(user, standard_id: int, proposal: CalibrationProposal, reason: str
         dimension.weight = proposal.dimensions[dimension.code]
         for indicator in dimension.indicators:
             indicator.weight = proposal.indicators[indicator.code]
-    calibration = Calibration(standard_id=standard.id, actor_id=user.id, reason=reason, changes=changes)
-    db.session.add(calibration)
-    from certification.rescoring.services import start_rescore
+    from certification.rescoring.services import queue_rescore
 
     try:
-        # Commits the calibration together with the job and its outbox row.
-        job = start_rescore(standard.id, requested_by_id=user.id, reason=reason)
+        job = queue_rescore(standard.id, requested_by_id=user.id, reason=reason)
+        # Written once, complete: the record is append-only.
+        calibration = Calibration(standard_id=standard.id, actor_id=user.id, reason=reason, changes=changes,
+                                  rescore_job_id=job.id)  # fmt: skip
+        db.session.add(calibration)
+        commit()  # the calibration, the job and its outbox row together
+    except IntegrityError as exc:  # a concurrent calibration took this chain position (no row locks on SQLite)
+        rollback()
+        raise ConcurrentUpdate(N_("The weights or thresholds changed since your preview; preview again.")) from exc
     except Exception:
         rollback()
         raise
-    calibration.rescore_job_id = job.id
-    commit()
     return calibration

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from certification.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from certification.seals import exports, policies, queries, services
 from certification.ui import messages_of, run
+from config.settings import LANGUAGES
 from standards.spec import EVIDENCE_KINDS
 
 bp = Blueprint("seals", __name__)
@@ -18,7 +19,7 @@ bp = Blueprint("seals", __name__)
 def _lang_args() -> dict:
     """Keep an explicit `?lang=` on the links between seal pages (public readers have no session choice)."""
     lang = request.args.get("lang")
-    return {"lang": lang} if lang in ("es", "en") else {}
+    return {"lang": lang} if lang in LANGUAGES else {}
 
 
 def _tree_or_404(standard_id: int):

@@ -147,6 +147,11 @@ def test_history_is_oldest_first_with_who_and_why(app, client):
     ]
     assert body["items"][-1]["actor_id"] == case.applicant.id
     assert body["items"][-1]["reason"] == "Nos retiramos este año." and body["items"][-1]["at"].endswith("Z")
+    # Each row pins the one before it: a hash chain anyone holding the answer can check.
+    items = body["items"]
+    assert items[0]["prev_hash"] == ""
+    assert [h["prev_hash"] for h in items[1:]] == [h["hash"] for h in items[:-1]]
+    assert all(len(h["hash"]) == 64 for h in items)
 
 
 def test_the_score_is_for_staff_and_for_the_applicant_after_the_decision(app, client):

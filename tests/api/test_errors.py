@@ -77,7 +77,7 @@ def test_text_with_a_nul_character_is_refused_not_a_500(app, client):
     code = case.indicators[0].code
     response = api.put(f"/applications/{case.id}/self-assessment/{code}", json={"rating": 3, "explanation": "a\x00b"})
     assert response.status_code == 422 and "explanation" in error_of(response)["details"]["fields"]
-    # A control character in a URL's text segment matches no route: 404, like any unknown path.
+    # A control character in a path segment names no resource: the same 404 on every database.
     response = api.put(f"/applications/{case.id}/self-assessment/G%00", json={"rating": 3, "explanation": "ok"})
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
     assert Api(client).get("/certificates/abc%00def").status_code == 404

@@ -182,3 +182,57 @@ def test_two_enrolments_for_the_last_seat_of_a_round_one_gets_capacity_full(app,
     assert isinstance(losers[0], CapacityFull), repr(losers[0])
     enrolled = db.session.scalar(select(func.count(Application.id)).where(Application.pilot_round_id == round_id))
     assert enrolled == 2
+
+
+def test_transitions_on_two_applications_at_once_do_not_wait_for_each_other_and_keep_valid_chains(app, monkeypatch):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time; row-level concurrency is PostgreSQL's")
+    from certification import records
+    from certification.applications import services as application_services
+
+    first, second = f.Walk().submit().assign(), f.Walk().submit().assign()
+    facilitator_ids, ids = (first.facilitator.id, second.facilitator.id), (first.id, second.id)
+    f.release_session()
+    # Both transactions must have written their history row (chain read included) before either commits:
+    # had the chains one shared lock, the second would wait for the first and the barrier would break.
+    barrier = threading.Barrier(2, timeout=TIMEOUT)
+    real_commit = application_services.commit
+
+    def commit_after_both_flushed():
+        db.session.flush()
+        barrier.wait()
+        real_commit()
+
+    monkeypatch.setattr(application_services, "commit", commit_after_both_flushed)
+    rendezvous = Rendezvous()
+    outcomes = race(app, rendezvous, [fire_as(p, i, "start_review") for p, i in zip(facilitator_ids, ids, strict=True)])
+    assert outcomes == ["under_review", "under_review"]
+    result = records.verify(db.session)
+    assert result.intact, result.breaks
+
+
+def test_two_moderations_of_one_application_at_once_both_kept_in_one_unbroken_chain(app, monkeypatch):
+    from certification import records
+    from certification.reviews.models import Moderation
+    from certification.reviews.services import moderate
+
+    walk = f.Walk().start_review()
+    people, code = (walk.facilitator.id, f.user("facilitator").id), walk.indicators[0].code
+    f.release_session()
+    rendezvous = Rendezvous()
+    hold_at(monkeypatch, "certification.reviews.queries", "involved_reviewer_ids", rendezvous)
+
+    def moderate_as(user_id, score):
+        return lambda: moderate(db.session.get(User, user_id), walk.id, code, score, "Moderado en paralelo.").score
+
+    outcomes = race(app, rendezvous, [moderate_as(people[0], 2), moderate_as(people[1], 4)])
+    kept = [o for o in outcomes if isinstance(o, float)]
+    if db.engine.dialect.name == "postgresql":
+        assert sorted(kept) == [2.0, 4.0], outcomes  # the application's row lock puts one after the other
+    else:  # no row locks: the chain's unique (application, prev_hash) refuses the fork instead
+        assert len(kept) >= 1 and all(isinstance(o, ConcurrentUpdate) for o in outcomes if o not in kept), outcomes
+    rows = db.session.scalars(select(Moderation).where(Moderation.application_id == walk.id).order_by(Moderation.id))
+    rows = rows.all()
+    assert len(rows) == len(kept)
+    assert [r.prev_hash for r in rows] == ["", *(r.hash for r in rows[:-1])]
+    assert records.verify(db.session).intact

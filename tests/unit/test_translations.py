@@ -1,8 +1,9 @@
-"""The Spanish catalog: complete, well-formed, in step with the code, and served by the app.
+"""The Spanish and French catalogs: complete, well-formed, in step with the code, and served by the app.
 
-Every text a person reads exists in Spanish and English. English is the source (the msgids), so the
-catalog at certification/translations/es must translate every string the code and the templates mark
-(`_()`, `gettext`, `_l`, `lazy_gettext`, `N_`) and every enum value the templates pass to `_()`.
+Every text a person reads exists in Spanish, English and French. English is the source (the msgids), so
+the catalogs at certification/translations/es and /fr must translate every string the code and the
+templates mark (`_()`, `gettext`, `_l`, `lazy_gettext`, `N_`) and every enum value the templates pass to
+`_()`. Each catalog test runs once per translated language.
 """
 
 from __future__ import annotations
@@ -20,8 +21,15 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "certification" / "translations"
+LOCALES = ("es", "fr")  # English is the msgids themselves
 PO_FILE = TRANSLATIONS / "es" / "LC_MESSAGES" / "messages.po"
 MO_FILE = PO_FILE.with_suffix(".mo")
+
+
+def po_file(locale: str) -> Path:
+    return TRANSLATIONS / locale / "LC_MESSAGES" / "messages.po"
+
+
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 SOURCE_DIRS = {"certification", "workflows", "standards", "templates"}  # what babel.cfg maps
 
@@ -35,10 +43,10 @@ def placeholders(text: str) -> list[tuple[str | None, str]]:
     return sorted(((m["name"], m["type"]) for m in PLACEHOLDER.finditer(text)), key=repr)
 
 
-@pytest.fixture(scope="module")
-def catalog():
-    with PO_FILE.open("rb") as f:
-        return read_po(f, locale="es")
+@pytest.fixture(scope="module", params=LOCALES)
+def catalog(request):
+    with po_file(request.param).open("rb") as f:
+        return read_po(f, locale=request.param)
 
 
 @pytest.fixture(scope="module")
@@ -193,13 +201,16 @@ def test_validation_field_names_have_msgids(msgids):
 
 @pytest.fixture(scope="session")
 def compiled_catalog():
-    """Compile the .po to the .mo Flask-Babel reads (the .mo is not in git), so no Makefile step is needed."""
-    with PO_FILE.open("rb") as f:
-        po = read_po(f, locale="es")
-    tmp = MO_FILE.with_name(f".{MO_FILE.name}.tmp")
-    with tmp.open("wb") as f:
-        write_mo(f, po)
-    tmp.replace(MO_FILE)
+    """Compile each .po to the .mo Flask-Babel reads (the .mo is not in git), so no Makefile step is needed."""
+    for locale in LOCALES:
+        po_path = po_file(locale)
+        with po_path.open("rb") as f:
+            po = read_po(f, locale=locale)
+        mo_path = po_path.with_suffix(".mo")
+        tmp = mo_path.with_name(f".{mo_path.name}.tmp")
+        with tmp.open("wb") as f:
+            write_mo(f, po)
+        tmp.replace(mo_path)
     return MO_FILE
 
 
@@ -251,3 +262,33 @@ def test_service_errors_reach_the_user_in_spanish(app, compiled_catalog):
             "La evidencia queda congelada una vez enviada la solicitud."
         ]
         assert messages_of(ValidationFailed({"file": ["The file is empty."]})) == ["Archivo: El archivo está vacío."]
+
+
+def test_french_is_offered_and_served_by_query_session_and_a_persons_locale(app, client, compiled_catalog):
+    app.extensions["babel"].instance.domain_instance.cache.clear()
+    with _fresh(app):
+        page = client.get("/?lang=fr").get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Se connecter" in page and "Registre des IMF certifiées" in page
+    assert "Log in" not in page and "Iniciar sesión" not in page
+    with _fresh(app):
+        spanish = client.get("/", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert 'value="fr"' in spanish and "Français" in spanish, "the language switch offers French"
+    with _fresh(app):
+        assert client.post("/language", data={"lang": "fr"}).status_code == 303
+    with _fresh(app):
+        chosen = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Se connecter" in chosen
+    with _fresh(app):
+        client.post("/language", data={"lang": "es"})
+
+
+def test_service_errors_reach_the_user_in_french_with_their_parameters(app, compiled_catalog):
+    from certification.errors import ValidationFailed
+    from certification.ui import messages_of
+    from workflows.messages import N_, Message
+
+    app.extensions["babel"].instance.domain_instance.cache.clear()
+    scale = Message(N_("Choose a whole number from %(min)d to %(max)d."), min=1, max=5)
+    with _fresh(app), app.test_request_context("/?lang=fr"):
+        assert messages_of(ValidationFailed({"rating": [scale]})) == ["Note : Choisissez un nombre entier de 1 à 5."]

@@ -135,6 +135,7 @@ def test_an_application_goes_from_draft_to_certified_through_every_role(app, cli
     assert "Asociación Los Andes de Cajamarca" in registry and certificate.number in registry
     verify = client.get(f"/verify/{certificate.verification_code}")
     assert verify.status_code == 200 and certificate.number in verify.get_data(as_text=True)
+    assert certificate.decision_hash and certificate.decision_hash in verify.get_data(as_text=True)
     assert client.get("/verify/not-a-code").status_code == 404
 
     events = list(db.session.scalars(select(HistoryEntry.event).where(HistoryEntry.application_id == app_id)
