@@ -85,6 +85,9 @@ def _personal(response) -> bool:
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.url_map.converters["default"] = app.url_map.converters["string"] = PrintableSegment
+    from certification import limits
+
+    limits.init_app(app)  # over-long URLs and headers are refused before anything else runs
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True)
     csrf.init_app(app)

@@ -28,6 +28,7 @@ from certification.errors import (
     ValidationFailed,
 )
 from certification.extensions import db
+from certification.validation import DATE_OUT_OF_WINDOW
 from config.settings import LANGUAGES
 from workflows.messages import N_, Unmet, translate
 
@@ -46,8 +47,10 @@ HTTP_CODES = {
     404: ("not_found", N_("Not found.")),
     405: ("method_not_allowed", N_("This method is not allowed here.")),
     413: ("too_large", N_("The request body is over the limit.")),
+    414: ("uri_too_long", N_("The URL is too long.")),
     415: ("unsupported_type", N_("This content type is not supported.")),
     429: ("rate_limited", N_("Too many attempts; try again later.")),
+    431: ("headers_too_large", N_("The request has too many headers, or one that is too large.")),
 }
 
 # pydantic error types that mean "wrong type / not JSON" (400); every other one is a value problem (422).
@@ -85,6 +88,13 @@ FIELD_MESSAGES = {
     "model_type": N_("The body must be a JSON object."),
     "model_attributes_type": N_("The body must be a JSON object."),
     "dict_type": N_("Give a JSON object."),
+    "control_characters": N_("Control characters such as NUL, or line breaks in a one-line field, are not allowed."),
+    "blank": N_("This field cannot be blank."),
+    "email": N_("Give a valid e-mail address."),
+    "organization_required": N_("An applicant belongs to an organisation."),
+    "organization_refused": N_("Only applicants belong to an organisation."),
+    "date_window": DATE_OUT_OF_WINDOW,
+    "conflict_not_declared": N_("Declare that you have no conflict of interest to accept."),
 }
 
 
@@ -227,8 +237,9 @@ def parsing_error(exc: ValidationError, *, location: str = "body") -> ApiError:
         if template is None:
             text = error["msg"]
         else:
-            choices = (error.get("ctx") or {}).get("expected", "")
-            text = _render(template, {"choices": choices}) if "%(choices)s" in template else gettext(template)
+            context = error.get("ctx") or {}
+            params = {"choices": context.get("expected", ""), "min": context.get("min"), "max": context.get("max")}
+            text = _render(template, params) if "%(" in template else gettext(template)
         fields.setdefault(name, []).append(text)
     code = "bad_request" if status == 400 else "validation_error"
     message = "; ".join(f"{name}: {' '.join(ms)}" for name, ms in fields.items())

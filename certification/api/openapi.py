@@ -20,10 +20,17 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 
 from certification.api import auth
 from certification.api.errors import ApiError, api_locale, parsing_error
-from certification.api.schemas import ERRORS
+from certification.api.schemas import ERRORS, INDICATOR_CODE
+from certification.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_URL_BYTES
+from certification.validation import DATE_MAX, DATE_MIN, MAX_ID
 from workflows.messages import N_
 
-ID = "int(min=1, max=2147483647)"  # a path id: a positive PostgreSQL integer, else the route does not match
+ID = f"int(min=1, max={MAX_ID})"  # a path id: a positive PostgreSQL integer, else the route does not match
+# What the views check in a path's string parameters (werkzeug's converters cannot say it to spectree).
+PATH_PARAMETERS = {
+    "indicator_code": {"pattern": f"^{INDICATOR_CODE}$", "description": "an indicator code of the standard"},
+    "code": {"minLength": 1, "maxLength": 64, "description": "the certificate's public verification code"},
+}
 MAX_JSON_BYTES = 1024 * 1024
 
 api_spec = SpecTree(
@@ -37,7 +44,11 @@ api_spec = SpecTree(
         "lifecycle over HTTP. Authenticate with POST /api/v1/auth/tokens, then send "
         "`Authorization: Bearer <token>`. Every error answers "
         '`{"error": {"code", "message", "details"}}`. Lists are paginated: `?page=&per_page=` (at most 100) '
-        "→ `{items, page, per_page, total}`, ordered by id. Unknown query parameters and body members are ignored."
+        "→ `{items, page, per_page, total}`, ordered by id. Unknown query parameters and body members are ignored. "
+        "Texts refuse control characters (NUL, escape; line breaks in one-line fields), dates lie within "
+        f"{DATE_MIN.isoformat()} … {DATE_MAX.isoformat()}, ids within 1 … {MAX_ID}. Any request may also get 414 "
+        f"`uri_too_long` (URL over {MAX_URL_BYTES} bytes) or 431 `headers_too_large` (over {MAX_HEADER_FIELDS} "
+        f"header fields, or one over {MAX_HEADER_FIELD_BYTES} bytes)."
     ),
     naming_strategy=lambda model: model.__name__,
     nested_naming_strategy=lambda _parent, child: child,
@@ -138,4 +149,10 @@ def operation(
 
 def document() -> dict:
     """The OpenAPI 3.1 document of every declared operation (needs an app context)."""
-    return api_spec.spec
+    spec = api_spec.spec
+    for item in spec["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] == "path" and parameter["name"] in PATH_PARAMETERS:
+                    parameter["schema"].update(PATH_PARAMETERS[parameter["name"]])
+    return spec

@@ -7,21 +7,100 @@ domain errors that `certification.api.errors` maps to HTTP.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    create_model,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 from spectree.model_adapter.pydantic_adapter import BaseFile
 
 from certification.accounts.models import AffiliationKind, Role
+from certification.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
+from certification.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
 from certification.reviews.models import AssignmentStatus
 from certification.reviews.services import MAX_CAPACITY
 from certification.seals.models import Area
+from certification.validation import (
+    CONTROL_CHARACTERS,
+    DATE_MAX,
+    DATE_MIN,
+    LINE_CONTROL_CHARACTERS,
+    MAX_ID,
+    date_in_window,
+    has_control_characters,
+)
 from workflows.application import State
 
-INT32 = 2**31 - 1  # ids are PostgreSQL integers: larger numbers can only be unknown ids
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL
+# --- reusable field types: each rule is checked by pydantic AND stated in the document ----------------------
+#
+# pydantic parses every request with these types and the OpenAPI document is generated from them, so what
+# the server refuses is exactly what the document says it refuses (schemathesis checks both directions).
+
+# What str.strip() removes once control characters are refused: a text of only these is blank.
+BLANKS = r" \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def _allowed(controls: re.Pattern) -> str:
+    """The character class of everything `controls` (a `[...]` class) does not match."""
+    return "[^" + controls.pattern[1:-1] + "]"
+
+
+def _text_pattern(controls: re.Pattern, *, single_line: bool, required: bool) -> str:
+    # A lookahead rather than a "[^blanks]" class: generators (schemathesis) satisfy it far more reliably.
+    allowed = _allowed(controls)
+    if not required:
+        return f"^{allowed}*$"
+    blanks = BLANKS if single_line else BLANKS + r"\t\n\r"
+    return f"^(?![{blanks}]*$){allowed}*$"
+
+
+@dataclass(frozen=True)
+class Documented:
+    """JSON Schema keywords a validator enforces in code (so its error can say what is wrong)."""
+
+    keywords: tuple[tuple[str, Any], ...]
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        schema = handler(core_schema)
+        schema.update(dict(self.keywords))
+        return schema
+
+
+def _checked_text(*, single_line: bool, required: bool):
+    def check(value: str) -> str:
+        if has_control_characters(value, single_line=single_line):
+            raise PydanticCustomError("control_characters", "control characters are not allowed")
+        if required and not value.strip():
+            raise PydanticCustomError("blank", "this field cannot be blank")
+        return value
+
+    return check
+
+
+def text(max_length: int, *, single_line: bool = False, required: bool = False, min_length: int = 0):
+    """A string of at most `max_length` characters without control characters (NUL, ESC, …); a single line
+    also refuses tabs and line breaks; a required one must hold more than white space."""
+    controls = LINE_CONTROL_CHARACTERS if single_line else CONTROL_CHARACTERS
+    pattern = _text_pattern(controls, single_line=single_line, required=required)
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length or (1 if required else None), max_length=max_length),
+        AfterValidator(_checked_text(single_line=single_line, required=required)),
+        Documented((("pattern", pattern),)),
+    ]
 
 
 def _integral(value):
@@ -34,13 +113,66 @@ def integer(**constraints):
     return Annotated[int, Field(**constraints), BeforeValidator(_integral)]
 
 
+# A calendar date written YYYY-MM-DD inside [DATE_MIN, DATE_MAX] (2000-01-01 … 2099-12-31), leap days included.
+DAY = (r"(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # 31-day months
+       r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"  # 30-day months
+       r"|02-(?:0[1-9]|1[0-9]|2[0-8]))")  # fmt: skip
+LEAP_YEAR = r"20(?:0[048]|[2468][048]|[13579][26])"  # 2000 included (divisible by 400)
+DATE_PATTERN = rf"^(?:20[0-9]{{2}}-{DAY}|{LEAP_YEAR}-02-29)$"
+_DATE_TEXT = re.compile(DATE_PATTERN)
+if (date(2000, 1, 1), date(2099, 12, 31)) != (DATE_MIN, DATE_MAX):
+    raise RuntimeError("DATE_PATTERN spells the window 2000-01-01 … 2099-12-31: change both together")
+
+
+def _date_text(value):
+    # Only the plain YYYY-MM-DD form: no time, no sign, no year 0001 or 9999.
+    if isinstance(value, str) and not _DATE_TEXT.fullmatch(value):
+        raise PydanticCustomError("date_window", "give a date from {min} to {max} as YYYY-MM-DD",
+                                  {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})  # fmt: skip
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _date_window(value: date) -> date:
+    if not date_in_window(value):
+        raise PydanticCustomError("date_window", "give a date from {min} to {max} as YYYY-MM-DD",
+                                  {"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})  # fmt: skip
+    return value
+
+
 Int = integer()
-Id = integer(ge=1, le=INT32)
-Text = Annotated[str, StringConstraints(max_length=10000, pattern=NO_NUL)]
-Line = Annotated[str, StringConstraints(max_length=500, pattern=NO_NUL)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_NUL)]
+Id = integer(ge=1, le=MAX_ID)  # ids are 32-bit database integers: larger numbers can only be unknown ids
+DateInWindow = Annotated[
+    date,
+    BeforeValidator(_date_text),
+    AfterValidator(_date_window),
+    Documented((("pattern", DATE_PATTERN),
+                ("description", f"YYYY-MM-DD from {DATE_MIN.isoformat()} to {DATE_MAX.isoformat()}"))),
+]  # fmt: skip
+MAX_TEXT = 5000  # the longest explanation, comment, reason or note the services keep
+MAX_NAME = 200  # names of people, organisations and rounds (their columns)
+Text = text(MAX_TEXT)
+Note = text(MAX_TEXT, required=True)  # an explanation, comment, reason or justification that must be given
+Line = text(500, single_line=True)
+Name = text(MAX_NAME, single_line=True, required=True)
+INDICATOR_CODE = r"[A-Za-z0-9._-]{1,30}"  # indicator codes of every standard (their column holds 30)
+Code = Annotated[str, StringConstraints(max_length=30, pattern=rf"^{INDICATOR_CODE}$")]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}$")]
+# What the services accept once stripped: one @, a dot after it, no white space (nor control characters).
+_IN_EMAIL = r"[^@\x00-\x20\x7f]"
+EMAIL_PATTERN = rf"^(?!.*[{BLANKS}]){_IN_EMAIL}+@{_IN_EMAIL}+\.{_IN_EMAIL}+$"
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(EMAIL_PATTERN, value):
+        raise PydanticCustomError("email", "give a valid e-mail address")
+    return value
+
+
+Email = Annotated[
+    str, StringConstraints(max_length=254), AfterValidator(_email), Documented((("pattern", EMAIL_PATTERN),))
+]
+Password = text(MAX_PASSWORD, single_line=True, min_length=MIN_PASSWORD)
 MAX_PER_PAGE = 100
 
 
@@ -93,16 +225,63 @@ class RegistryFilters(PageQuery):
 
 
 class TokenRequest(Body):
-    email: Line
-    password: Line
+    email: text(254, single_line=True)
+    password: text(MAX_PASSWORD, single_line=True)
+
+
+def _organization_rule(data: Any) -> PydanticCustomError | None:
+    """Applicants belong to one organisation, nobody else does (stated in the document by `_APPLICANT_RULE`)."""
+    if not isinstance(data, dict) or not isinstance(data.get("role"), str):
+        return None
+    organization = data.get("organization_id")
+    if data["role"] == Role.APPLICANT.value and organization is None:
+        return PydanticCustomError("organization_required", "an applicant belongs to an organisation")
+    if data["role"] != Role.APPLICANT.value and organization is not None:
+        return PydanticCustomError("organization_refused", "only applicants belong to an organisation")
+    return None
+
+
+def _as_custom(error: dict) -> dict:
+    """A reported error as one that can be raised again, same type, place and message."""
+    context = {k: v for k, v in (error.get("ctx") or {}).items() if isinstance(v, str | int | float)}
+    kind = PydanticCustomError(error["type"], error["msg"].replace("{", "(").replace("}", ")"), context or None)
+    return {"type": kind, "loc": error["loc"], "input": error.get("input")}
+
+
+_APPLICANT_RULE = {
+    "if": {"properties": {"role": {"const": Role.APPLICANT.value}}, "required": ["role"]},
+    "then": {"properties": {"organization_id": {"type": "integer"}}, "required": ["organization_id"]},
+    "else": {"properties": {"organization_id": {"type": "null"}}},
+}
 
 
 class NewUser(Body):
-    email: Line
-    name: Line
+    model_config = ConfigDict(json_schema_extra=_APPLICANT_RULE)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_organization_rule(cls, data: Any, handler):
+        # Reported together with the field errors, so one answer lists everything to fix.
+        rule = _organization_rule(data)
+        try:
+            user = handler(data)
+        except ValidationError as exc:
+            if rule is None:
+                raise
+            errors = [_as_custom(error) for error in exc.errors(include_url=False)]
+            errors.append({"type": rule, "loc": ("organization_id",), "input": data.get("organization_id")})
+            raise ValidationError.from_exception_data(exc.title, errors) from None
+        if rule is not None:
+            raise ValidationError.from_exception_data(
+                cls.__name__, [{"type": rule, "loc": ("organization_id",), "input": data.get("organization_id")}]
+            )
+        return user
+
+    email: Email
+    name: Name
     role: Role
-    password: Line
-    organization_id: Id | None = None
+    password: Password
+    organization_id: Id | None = Field(None, description="required for applicants, null for the others")
     areas: list[Area] = Field(default_factory=list, max_length=3)
     countries: list[CountryCode] = Field(default_factory=list, max_length=60)
     languages: list[LanguageCode] = Field(default_factory=list, max_length=60)
@@ -113,15 +292,15 @@ class NewUser(Body):
 class NewAffiliation(Body):
     organization_id: Id
     kind: AffiliationKind
-    since: date
-    until: date | None = None
+    since: DateInWindow
+    until: DateInWindow | None = Field(None, description="not before `since`")
 
 
 class NewOrganization(Body):
-    name: Line
-    country: Line = Field(description="ISO 3166-1 alpha-2, e.g. PE")
-    legal_form: Line = ""
-    network: Line = ""
+    name: Name
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2, e.g. PE")
+    legal_form: text(120, single_line=True) = ""
+    network: text(120, single_line=True) = ""
 
 
 class NewApplication(Body):
@@ -130,47 +309,60 @@ class NewApplication(Body):
 
 class SelfAssessmentIn(Body):
     rating: Int | None = Field(description="on the indicator's scale; null = N/A where the indicator allows it")
-    explanation: Text
+    explanation: Note
 
 
 class EventIn(Body):
-    event: Line = Field(description="a lifecycle event, e.g. submit, start_review, certify")
+    event: text(40, single_line=True, required=True) = Field(
+        description="a lifecycle event, e.g. submit, start_review, certify"
+    )
     reason: Text = ""
     indicators: list[Code] = Field(default_factory=list, max_length=500, description="for request_changes")
 
 
 class NewAssignment(Body):
     reviewer_id: Id
-    due_on: date | None = None
+    due_on: DateInWindow | None = Field(None, description="from today to a year from now")
+
+
+def _declared(value: bool) -> bool:
+    if value is not True:
+        raise PydanticCustomError("conflict_not_declared", "declare that you have no conflict of interest")
+    return value
 
 
 class AcceptIn(Body):
-    no_conflict: bool = Field(description="must be true: the reviewer declares having no conflict of interest")
+    no_conflict: Annotated[bool, AfterValidator(_declared), Documented((("const", True),))] = Field(
+        description="must be true: the reviewer declares having no conflict of interest"
+    )
 
 
 class DeclineIn(Body):
-    reason: Text
+    reason: Note
     conflict: bool = Field(False, description="true also declares a conflict of interest with the organisation")
 
 
 class ScoreIn(Body):
     score: Int | None = Field(description="on the indicator's scale; null = N/A where the indicator allows it")
-    comment: Text
+    comment: Note
     evidence_ids: list[Id] = Field(default_factory=list, max_length=500)
 
 
 class ModerationIn(Body):
-    score: float = Field(allow_inf_nan=False)
-    justification: Text
+    score: float = Field(allow_inf_nan=False, description="on the indicator's scale")
+    justification: Note
+
+
+MAX_ROUND_CAPACITY = 10000
 
 
 class NewPilotRound(Body):
-    name: Line
-    country: Line = Field(description="ISO 3166-1 alpha-2, e.g. PE")
+    name: Name
+    country: CountryCode = Field(description="ISO 3166-1 alpha-2, e.g. PE")
     area: Area
-    opens_on: date
-    closes_on: date
-    capacity: integer(ge=-INT32, le=INT32, description="how many MFIs the funds allow")
+    opens_on: DateInWindow
+    closes_on: DateInWindow = Field(description="not before `opens_on`")
+    capacity: integer(ge=1, le=MAX_ROUND_CAPACITY, description="how many MFIs the funds allow")
     budget_note: Text = ""
 
 
@@ -182,12 +374,18 @@ class EnrolmentIn(Body):
     application_id: Id
 
 
+# Comma-separated indicator codes, spaces and empty items allowed around them, at least one code.
+INDICATOR_LIST = r"^[A-Za-z0-9._, -]*[A-Za-z0-9._-][A-Za-z0-9._, -]*$"
+
+
 class EvidenceUpload(BaseModel):
     """multipart/form-data"""
 
     file: BaseFile
-    indicators: Line = Field(description="comma-separated indicator codes, e.g. G1.1,G2.3")
-    description: Text = ""
+    indicators: Annotated[str, StringConstraints(max_length=500, pattern=INDICATOR_LIST)] = Field(
+        description="comma-separated indicator codes, e.g. G1.1,G2.3"
+    )
+    description: text(2000) = ""
 
 
 # --- answers -----------------------------------------------------------------------------------------------

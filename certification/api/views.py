@@ -44,12 +44,12 @@ op = partial(operation, bp)
 APP = f"/applications/<{ID}:application_id>"
 ASSIGNMENT = f"/assignments/<{ID}:assignment_id>"
 ROUND = f"/pilot-rounds/<{ID}:round_id>"
-INDICATOR_CODE = re.compile(r"^[A-Za-z0-9._-]{1,30}$")
+INDICATOR_CODE = re.compile(s.INDICATOR_CODE)  # also the path parameter's pattern in the document
 
 
 def _indicator(code: str) -> str:
     """A path's indicator code; one that cannot exist is refused like an unknown one, before any query."""
-    if not INDICATOR_CODE.match(code):
+    if not INDICATOR_CODE.fullmatch(code):
         raise ValidationFailed({"indicator": [N_("Unknown indicator.")]})
     return code
 
