@@ -31,3 +31,14 @@ def has_control_characters(text: str, *, single_line: bool = False) -> bool:
 
 def date_in_window(value: date) -> bool:
     return DATE_MIN <= value <= DATE_MAX
+
+
+MAX_SEARCH = 100
+
+
+def search_pattern(text: str | None) -> str | None:
+    """A list's free-text search as a LIKE pattern (wildcards in the text match themselves), or None for no filter."""
+    text = LINE_CONTROL_CHARACTERS.sub("", (text or "")).strip()[:MAX_SEARCH]
+    if not text:
+        return None
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
