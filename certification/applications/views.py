@@ -144,20 +144,24 @@ def self_assessment(application_id: int, code: str):
             for message in messages_of(exc):
                 flash(message, "error")
             return render_template("applications/self_assessment.html", application=application,
-                                   indicator=indicator, form=form, editable=True, codes=[indicator.code],
-                                   done=0), 409  # fmt: skip
+                                   indicator=indicator, form=form, editable=True,
+                                   **_progress(application)), 409  # fmt: skip
         flash(_("Saved %(code)s.", code=code), "success")
         following = _next_to_assess(application, code) if request.form.get("then") == "next" else None
         if following:
             return redirect(url_for("applications.self_assessment", application_id=application.id, code=following), 303)
         return redirect(url_for("applications.detail", application_id=application.id) + f"#ind-{code}", code=303)
     status = 422 if request.method == "POST" else 200
-    codes = [i.code for d in standard_tree(application.standard_id).dimensions for i in d.indicators]
     return render_template(
         "applications/self_assessment.html", application=application, indicator=indicator, form=form,
-        editable=may_edit_content(current_user, application), codes=codes,
-        done=len(queries.self_assessments(application.id)),
+        editable=may_edit_content(current_user, application), **_progress(application),
     ), status  # fmt: skip
+
+
+def _progress(application) -> dict:
+    """The indicator codes in the standard's order and how many are self-assessed ("n / N done")."""
+    codes = [i.code for d in standard_tree(application.standard_id).dimensions for i in d.indicators]
+    return {"codes": codes, "done": len(queries.self_assessments(application.id))}
 
 
 def _next_to_assess(application, code: str) -> str | None:
