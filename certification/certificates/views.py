@@ -7,6 +7,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from certification.certificates import queries
 from certification.seals.models import Area
 from certification.ui import page_arg
+from certification.validation import search_pattern
 
 bp = Blueprint("certificates", __name__)
 
@@ -16,7 +17,9 @@ def registry():
     area = request.args.get("area") or None
     if area not in {a.value for a in Area} | {None}:
         abort(400)
-    return render_template("certificates/registry.html", page=queries.registry_page(page_arg(), area=area), area=area)
+    q = request.args.get("q", "")
+    page = queries.registry_page(page_arg(), area=area, q=search_pattern(q))
+    return render_template("certificates/registry.html", page=page, area=area, q=q.strip())
 
 
 @bp.get("/verify")

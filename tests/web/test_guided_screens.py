@@ -129,3 +129,15 @@ def test_every_page_links_the_app_icon_and_favicon_ico_answers(app):
     with client.get("/favicon.ico") as response:
         assert response.status_code == 200 and response.mimetype == "image/svg+xml"
         assert b"<svg" in response.data
+
+
+def test_the_registry_searches_by_organisation_or_certificate_number(app):
+    wanted = f.Walk(org=f.organization("Caja Rural Los Andes"))
+    other = f.Walk(org=f.organization("Financiera del Sur"))
+    wanted_number = f.registry_certificate(wanted.id).number
+    other_number = f.registry_certificate(other.id).number
+    client = fresh_client(app)
+    html = client.get("/registry?q=andes").get_data(as_text=True)
+    assert wanted_number in html and other_number not in html
+    html = client.get(f"/registry?q={other_number}").get_data(as_text=True)
+    assert other_number in html and wanted_number not in html
