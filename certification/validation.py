@@ -37,3 +37,13 @@ def date_in_window(value: date) -> bool:
 
 # The one message for a date outside [DATE_MIN, DATE_MAX] (web forms and services; tests keep it in step).
 DATE_OUT_OF_WINDOW = N_("Give a date between 2000-01-01 and 2099-12-31.")
+
+MAX_SEARCH = 100
+
+
+def search_pattern(text: str | None) -> str | None:
+    """A list's free-text search as a LIKE pattern (wildcards in the text match themselves), or None for no filter."""
+    text = LINE_CONTROL_CHARACTERS.sub("", (text or "")).strip()[:MAX_SEARCH]
+    if not text:
+        return None
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

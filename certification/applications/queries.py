@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
@@ -13,6 +13,7 @@ from certification.certificates.models import Certificate
 from certification.errors import NotFound
 from certification.evidence.models import Evidence, evidence_indicators
 from certification.extensions import db
+from certification.organizations.models import Organization
 from certification.pagination import Page, paginate  # noqa: F401 - Page re-exported
 from certification.pilots.models import PilotRound, RoundStatus
 from certification.reviews import queries as review_queries
@@ -49,9 +50,21 @@ def load_for_page(user, application_id: int) -> Application:
     return application
 
 
-def list_visible(user, *, state: str | None = None, area: str | None = None, page: int = 1, per_page: int = 25):
-    """One page of the applications `user` may see: two queries whatever the number of rows."""
+def list_visible(
+    user, *, state: str | None = None, area: str | None = None, q: str | None = None, page: int = 1, per_page: int = 25
+):
+    """One page of the applications `user` may see: two queries whatever the number of rows.
+
+    `q` is a LIKE pattern (certification.validation.search_pattern) matched against the reference and the
+    organisation's name, case-insensitively."""
     where = [visible_filter(user)]
+    if q:
+        where.append(
+            or_(
+                Application.reference.ilike(q, escape="\\"),
+                Application.organization_id.in_(select(Organization.id).where(Organization.name.ilike(q, escape="\\"))),
+            )
+        )
     if state:
         where.append(Application.state == wf.State(state))
     if area:

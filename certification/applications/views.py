@@ -17,6 +17,7 @@ from certification.seals.models import Area
 from certification.seals.queries import applicable_standards, standard_tree
 from certification.types import utcnow
 from certification.ui import messages_of, page_arg, run
+from certification.validation import search_pattern
 from workflows import application as wf
 
 bp = Blueprint("applications", __name__)
@@ -36,10 +37,11 @@ def index():
     area = request.args.get("area") or None
     if state not in {s.value for s in wf.State} | {None} or area not in {a.value for a in Area} | {None}:
         abort(400)
-    page = queries.list_visible(current_user, state=state, area=area, page=page_arg(), per_page=25)
+    q = request.args.get("q", "")
+    page = queries.list_visible(current_user, state=state, area=area, q=search_pattern(q), page=page_arg(), per_page=25)
     counts = services.count_by_state(current_user)
     return render_template(
-        "applications/index.html", page=page, counts=counts, state=state, area=area, states=wf.State,
+        "applications/index.html", page=page, counts=counts, state=state, area=area, states=wf.State, q=q.strip(),
         areas=Area, standards=applicable_standards() if current_user.role == Role.APPLICANT else [],
         form=NewApplicationForm(),
     )  # fmt: skip
@@ -78,7 +80,10 @@ def detail(application_id: int):
         unmet = wf.unmet_guards(name, facts, wf.Request(reason="x", indicators=("x",), now=now))
         # reason/indicators are asked in the form, so only the other guards explain a blocked action
         unmet = [u for u in unmet if u.code not in ("reason_required", "indicators_required")]
-        actions.append((wf.EVENTS[name], [u.render(_) for u in unmet]))
+        if any(u.code in ("no_reviews", "reviews_pending") for u in unmet):
+            # with reviews still to come there is no score to wait for: "being recalculated" would mislead
+            unmet = [u for u in unmet if u.code != "score_stale"]
+        actions.append((wf.EVENTS[name], [(u.render(_), _fix_link(application, u)) for u in unmet]))
     snapshot = review_queries.latest_snapshot(application.id) if may_see_score(current_user, application) else None
     assignments = queries.assignments_for_page(application.id) if is_staff(current_user) else []
     reviewers = review_queries.reviewers() if is_staff(current_user) else []
@@ -91,6 +96,25 @@ def detail(application_id: int):
         event_form=EventForm(), staff=is_staff(current_user),
         missing=set(facts.missing_self_assessment),
     )  # fmt: skip
+
+
+def _fix_link(application, unmet) -> str | None:
+    """Where the person who sees an unmet requirement goes to meet it."""
+    codes = unmet.params.get("codes", "").split(", ") if isinstance(unmet.params.get("codes"), str) else []
+    page = url_for("applications.detail", application_id=application.id)
+    if unmet.code in ("self_assessment_incomplete", "flagged_not_updated") and codes and codes[0]:
+        return url_for("applications.self_assessment", application_id=application.id, code=codes[0])
+    if unmet.code == "essential_evidence_missing":
+        return page + "#evidence"
+    if unmet.code in ("not_enough_reviewers", "reviewer_conflict", "reviews_pending", "no_reviews"):
+        return url_for("reviews.reviewers_page", application_id=application.id) if is_staff(current_user) else None
+    if unmet.code in ("not_enrolled", "round_not_in_progress") and is_staff(current_user):
+        if application.pilot_round_id:
+            return url_for("pilots.detail", round_id=application.pilot_round_id)
+        return url_for("pilots.index")
+    if unmet.code == "not_eligible":
+        return page + "#score"
+    return None
 
 
 @bp.route("/applications/<int:application_id>/self-assessment/<code>", methods=["GET", "POST"])
@@ -120,14 +144,34 @@ def self_assessment(application_id: int, code: str):
             for message in messages_of(exc):
                 flash(message, "error")
             return render_template("applications/self_assessment.html", application=application,
-                                   indicator=indicator, form=form, editable=True), 409  # fmt: skip
+                                   indicator=indicator, form=form, editable=True,
+                                   **_progress(application)), 409  # fmt: skip
         flash(_("Saved %(code)s.", code=code), "success")
+        following = _next_to_assess(application, code) if request.form.get("then") == "next" else None
+        if following:
+            return redirect(url_for("applications.self_assessment", application_id=application.id, code=following), 303)
         return redirect(url_for("applications.detail", application_id=application.id) + f"#ind-{code}", code=303)
     status = 422 if request.method == "POST" else 200
     return render_template(
         "applications/self_assessment.html", application=application, indicator=indicator, form=form,
-        editable=may_edit_content(current_user, application),
+        editable=may_edit_content(current_user, application), **_progress(application),
     ), status  # fmt: skip
+
+
+def _progress(application) -> dict:
+    """The indicator codes in the standard's order and how many are self-assessed ("n / N done")."""
+    codes = [i.code for d in standard_tree(application.standard_id).dimensions for i in d.indicators]
+    return {"codes": codes, "done": len(queries.self_assessments(application.id))}
+
+
+def _next_to_assess(application, code: str) -> str | None:
+    """The next indicator after `code` without a self-assessment (wrapping round), or None when all are done."""
+    indicators = [i for d in standard_tree(application.standard_id).dimensions for i in d.indicators]
+    assessed = queries.self_assessments(application.id)
+    codes = [i.code for i in indicators]
+    done = {i.code for i in indicators if i.id in assessed}
+    start = codes.index(code) + 1 if code in codes else 0
+    return next((c for c in codes[start:] + codes[:start] if c not in done), None)
 
 
 @bp.post("/applications/<int:application_id>/events")

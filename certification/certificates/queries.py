@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from certification.certificates.models import Certificate, CertificateStatus
@@ -10,15 +10,25 @@ from certification.extensions import db
 from certification.pagination import paginate
 
 
-def registry_page(page: int = 1, per_page: int = 50, area: str | None = None, country: str | None = None):
+def registry_page(
+    page: int = 1, per_page: int = 50, area: str | None = None, country: str | None = None, q: str | None = None
+):
+    """One page of valid certificates; `q` (certification.validation.search_pattern) matches the organisation's
+    name or the certificate number."""
+    from certification.organizations.models import Organization
     from certification.seals.models import Standard
 
     where = [Certificate.status == CertificateStatus.VALID]
+    if q:
+        where.append(
+            or_(
+                Certificate.number.ilike(q, escape="\\"),
+                Certificate.organization_id.in_(select(Organization.id).where(Organization.name.ilike(q, escape="\\"))),
+            )
+        )
     if area:
         where.append(Certificate.standard_id.in_(select(Standard.id).where(Standard.area == area)))
     if country:
-        from certification.organizations.models import Organization
-
         where.append(Certificate.organization_id.in_(select(Organization.id).where(Organization.country == country)))
     return paginate(
         select(Certificate).where(*where), (Certificate.id,), page, per_page,

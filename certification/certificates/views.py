@@ -13,6 +13,7 @@ from certification.certificates.documents import certificate_pdf, pdf_filename
 from certification.errors import NotFound
 from certification.seals.models import Area
 from certification.ui import page_arg
+from certification.validation import search_pattern
 
 bp = Blueprint("certificates", __name__)
 
@@ -22,7 +23,9 @@ def registry():
     area = request.args.get("area") or None
     if area not in {a.value for a in Area} | {None}:
         abort(400)
-    return render_template("certificates/registry.html", page=queries.registry_page(page_arg(), area=area), area=area)
+    q = request.args.get("q", "")
+    page = queries.registry_page(page_arg(), area=area, q=search_pattern(q))
+    return render_template("certificates/registry.html", page=page, area=area, q=q.strip())
 
 
 @bp.get("/verify")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, send_from_directory, session, url_for
 from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
@@ -21,6 +21,12 @@ def home():
     if current_user.is_authenticated:
         return redirect(url_for("main.dashboard"))
     return render_template("main/home.html")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    # Browsers and feed readers ask for /favicon.ico whatever the page links: answer with the app icon.
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 
 @bp.get("/dashboard")

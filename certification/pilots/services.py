@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -240,3 +241,31 @@ def send_to_consultation(user, round_id: int, codes: list[str], summary_url: str
 
 def _figure(value) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def enrollable_applications(round_id: int, pattern: str | None = None, limit: int = 50) -> list[Application]:
+    """Applications the round could take now: its area and country, not enrolled, not decided; one query.
+
+    `pattern` (certification.validation.search_pattern) narrows by reference or organisation name."""
+    pilot_round = db.session.get(PilotRound, round_id)
+    if pilot_round is None or pilot_round.status != RoundStatus.OPEN:
+        return []
+    query = (
+        select(Application)
+        .join(Organization, Application.organization_id == Organization.id)
+        .join(Standard, Application.standard_id == Standard.id)
+        .where(
+            Application.pilot_round_id.is_(None),
+            Application.state.in_(ENROLLABLE_STATES),
+            Standard.area == pilot_round.area,
+            Organization.country == pilot_round.country,
+        )
+        .options(joinedload(Application.organization))
+        .order_by(Organization.name, Application.id)
+        .limit(limit)
+    )
+    if pattern:
+        query = query.where(
+            or_(Application.reference.ilike(pattern, escape="\\"), Organization.name.ilike(pattern, escape="\\"))
+        )
+    return list(db.session.scalars(query))

@@ -15,6 +15,7 @@ from certification.pilots.forms import EnrolForm, RoundForm
 from certification.pilots.models import ROUND_STEPS
 from certification.types import utcnow
 from certification.ui import run
+from certification.validation import search_pattern
 
 bp = Blueprint("pilots", __name__)
 
@@ -62,6 +63,8 @@ def detail(round_id: int):
         "pilots/detail.html", round=pilot_round, rows=rows, state_rows=[(_(s), n) for s, n in sorted(by_state.items())],
         distribution=summary.score_distribution(scores), next_steps=ROUND_STEPS[pilot_round.status],
         form=EnrolForm(),
+        enrollable=services.enrollable_applications(round_id, search_pattern(request.args.get("q"))),
+        q=(request.args.get("q") or "").strip(),
     )  # fmt: skip
 
 
@@ -128,7 +131,7 @@ def enrol(round_id: int):
     form = EnrolForm()
     back = url_for("pilots.detail", round_id=round_id)
     if not form.validate_on_submit():
-        flash(_("Give the application's number."), "error")
+        flash(_("Choose an application to enrol."), "error")
         return redirect(back, code=303)
     return run(lambda: services.enrol(current_user, round_id, form.application_id.data),
                success=_("Application enrolled."), back=back)  # fmt: skip

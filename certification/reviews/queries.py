@@ -7,11 +7,12 @@ import json
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from certification.accounts.models import Affiliation, Role, User
 from certification.extensions import db
+from certification.pagination import paginate
 from certification.reviews.models import (
     ACTIVE_ASSIGNMENT,
     LIVE_ASSIGNMENT,
@@ -493,3 +494,38 @@ def own_assignment(reviewer_id: int, assignment_id: int) -> Assignment | None:
             joinedload(Assignment.application).joinedload(Application.standard),
         )
     )
+
+
+def assignment_page(*, reviewer_id: int | None, status, q: str | None, page: int, per_page: int):
+    """One page of assignments, newest first: a reviewer's own (reviewer_id) or everyone's; three queries.
+
+    `q` is a LIKE pattern (certification.validation.search_pattern) matched against the application's
+    reference, its organisation's name and the reviewer's name."""
+    from certification.applications.models import Application
+    from certification.organizations.models import Organization
+
+    where = []
+    if reviewer_id is not None:
+        where.append(Assignment.reviewer_id == reviewer_id)
+    if status is not None:
+        where.append(Assignment.status == status)
+    if q:
+        matching_applications = (
+            select(Application.id)
+            .join(Organization, Application.organization_id == Organization.id)
+            .where(or_(Application.reference.ilike(q, escape="\\"), Organization.name.ilike(q, escape="\\")))
+        )
+        where.append(
+            or_(
+                Assignment.application_id.in_(matching_applications),
+                Assignment.reviewer_id.in_(select(User.id).where(User.name.ilike(q, escape="\\"))),
+            )
+        )
+    return paginate(
+        select(Assignment).where(*where), (Assignment.id.desc(),), page, per_page,
+        options=(
+            joinedload(Assignment.application).joinedload(Application.organization),
+            joinedload(Assignment.application).joinedload(Application.standard),
+            joinedload(Assignment.reviewer),
+        ),
+    )  # fmt: skip

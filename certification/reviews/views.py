@@ -5,19 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from certification.accounts.models import Role
 from certification.applications import queries as application_queries
 from certification.applications.forms import NA
-from certification.applications.models import Application
 from certification.applications.policies import is_member, is_staff
 from certification.echo import shorten
 from certification.errors import NotFound
 from certification.evidence.services import evidence_of
 from certification.extensions import db
-from certification.pagination import paginate
 from certification.reviews import queries, services
 from certification.reviews.forms import (
     AcceptForm,
@@ -28,12 +24,13 @@ from certification.reviews.forms import (
     ScoreForm,
     WithdrawForm,
 )
-from certification.reviews.models import Assignment, AssignmentStatus
+from certification.reviews.models import AssignmentStatus
 from certification.reviews.policies import ASSIGNABLE_STATES, may_see_result
 from certification.seals.models import Standard
 from certification.seals.queries import standard_tree
 from certification.types import utcnow
 from certification.ui import page_arg, run, safe_back
+from certification.validation import search_pattern
 
 bp = Blueprint("reviews", __name__)
 PER_PAGE = 25
@@ -50,18 +47,19 @@ def rule_text(rule) -> str:
 @login_required
 def my_assignments():
     """A reviewer's own assignments; facilitators see every assignment. Paginated, three queries."""
-    where = []
-    if current_user.role == Role.REVIEWER:
-        where.append(Assignment.reviewer_id == current_user.id)
-    elif not is_staff(current_user):
+    if current_user.role != Role.REVIEWER and not is_staff(current_user):
         abort(403)
-    page = page_arg()
-    application = joinedload(Assignment.application)
-    options = (application.joinedload(Application.organization), application.joinedload(Application.standard),
-               joinedload(Assignment.reviewer))  # fmt: skip
-    pager = paginate(select(Assignment).where(*where), (Assignment.id.desc(),), page, PER_PAGE, options=options)
+    status = request.args.get("status") or None
+    if status not in {s.value for s in AssignmentStatus} | {None}:
+        abort(400)
+    q = request.args.get("q", "")
+    pager = queries.assignment_page(
+        reviewer_id=current_user.id if current_user.role == Role.REVIEWER else None,
+        status=AssignmentStatus(status) if status else None, q=search_pattern(q), page=page_arg(), per_page=PER_PAGE,
+    )  # fmt: skip
     return render_template("reviews/assignments.html", assignments=pager.items, page=pager, today=utcnow().date(),
-                           statuses=AssignmentStatus, accept_form=AcceptForm(), decline_form=DeclineForm())  # fmt: skip
+                           statuses=AssignmentStatus, accept_form=AcceptForm(), decline_form=DeclineForm(),
+                           q=q.strip(), status=status)  # fmt: skip
 
 
 def _staff_application(application_id: int):

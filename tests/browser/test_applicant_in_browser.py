@@ -62,7 +62,7 @@ def test_an_applicant_self_assesses_an_indicator_on_a_phone(live_server, browser
     page.click("#self-assessment .indicators li a")  # the first indicator's self-assessment form
     page.check("input[name=rating][value='4']")
     page.fill("textarea[name=explanation]", "Política de género aprobada por el directorio en 2025.")
-    page.click("form.stack button")
+    page.click("button[name=then][value=back]")  # "Save and back to the application" ("Save and next" moves on)
     assert page.locator(".flash.success").count() == 1
     assert "Política de género aprobada" in page.content()
     # Usable on a phone: nothing wider than the screen.

@@ -85,6 +85,8 @@ URL_PARAMETERS = {
     "code": lambda w: w.code,
     "indicator_code": lambda w: w.code,
     "filename": lambda w: "sello.css",
+    "kind": lambda w: "applications",
+    "extension": lambda w: "csv",
     "token": lambda w: _preference_token(w.member.id, "application_submitted"),
 }
 

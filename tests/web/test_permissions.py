@@ -77,6 +77,7 @@ MATRIX: list[Probe] = [
     # --- public pages -------------------------------------------------------------------------------------
     Probe("main.home", "GET", lambda w: "/", logged_in(302, anonymous=200)),
     Probe("static", "GET", lambda w: "/static/sello.css", everyone(200)),
+    Probe("main.favicon", "GET", lambda w: "/favicon.ico", everyone(200)),
     Probe("accounts.login", "GET", lambda w: "/login", everyone(200)),
     Probe("accounts.login", "POST", lambda w: "/login", everyone(401),
           data=lambda w: {"email": w.member.email, "password": "no es la clave"}, label="wrong password"),

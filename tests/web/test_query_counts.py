@@ -59,6 +59,10 @@ def test_list_pages_issue_the_same_number_of_queries_with_3_and_30_rows(app):
         "registry": (None, "/registry"),
         "assignments list": (rows.facilitator, "/assignments"),
         "pilot round page": (rows.facilitator, f"/pilot-rounds/{rows.round_id}"),
+        # text search and filters add conditions to the same queries, never a query per row
+        "applications searched": (rows.facilitator, "/applications?q=Financiera&state=submitted"),
+        "assignments searched": (rows.facilitator, "/assignments?q=Reviewer&status=invited"),
+        "registry searched": (None, "/registry?q=Financiera&area=gender"),
     }
     rows.grow_to(3)
     few = {name: statements(app, person, url) for name, (person, url) in pages.items()}
