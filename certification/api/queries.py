@@ -6,9 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from certification.api.models import ApiToken
-from certification.applications.models import HistoryEntry
+from certification.applications.models import Application, HistoryEntry
 from certification.evidence.models import Evidence
 from certification.extensions import db
+from certification.organizations.models import Organization
 from certification.pagination import Page, paginate
 from certification.reviews.models import Assignment
 from certification.seals import policies as seal_policies
@@ -48,6 +49,17 @@ def assignments_page(user_id: int | None, page: int, per_page: int, *, status=No
     if application_id is not None:
         query = query.where(Assignment.application_id == application_id)
     return paginate(query, (Assignment.id,), page, per_page)
+
+
+def invitation_context(application_ids) -> dict[int, tuple[str, str, str, str]]:
+    """application id → (organisation, country, seal code, version): what an invitation shows; one query."""
+    rows = db.session.execute(
+        select(Application.id, Organization.name, Organization.country, Standard.code, Standard.version)
+        .join(Organization, Application.organization_id == Organization.id)
+        .join(Standard, Application.standard_id == Standard.id)
+        .where(Application.id.in_(set(application_ids)))
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def evidence_with_indicators(evidence_id: int) -> Evidence:

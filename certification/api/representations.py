@@ -129,8 +129,16 @@ def score(snapshot) -> s.ScoreOut:
     )  # fmt: skip
 
 
-def assignment(row) -> s.AssignmentOut:
-    return s.AssignmentOut.model_validate(row)
+def assignment(row, context: tuple[str, str, str, str]) -> s.AssignmentOut:
+    """An assignment with what its invitation shows (api.queries.invitation_context), never the content."""
+    organization, country, standard_code, standard_version = context
+    return s.AssignmentOut.model_validate(
+        {
+            **{name: getattr(row, name) for name in s.AssignmentOut.model_fields if hasattr(row, name)},
+            "organization": organization, "country": country,
+            "standard_code": standard_code, "standard_version": standard_version,
+        }
+    )  # fmt: skip
 
 
 def review_score(row, code: str) -> s.ReviewScoreOut:

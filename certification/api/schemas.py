@@ -560,6 +560,10 @@ class ScoreOut(Out):
 class AssignmentOut(Out):
     id: int
     application_id: int
+    organization: str = Field(description="the applicant organisation: what a reviewer weighs before accepting")
+    country: str = Field(description="the organisation's country (ISO 3166 alpha-2)")
+    standard_code: str = Field(description="the seal applied for, e.g. GEN")
+    standard_version: str
     reviewer_id: int
     status: AssignmentStatus
     due_on: date | None

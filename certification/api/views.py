@@ -280,7 +280,7 @@ def assign_reviewer(user, application_id: int, body: s.NewAssignment):
     409 `conflict_of_interest` or `reviewer_unavailable` (with the broken `rule`), 422 for an unknown reviewer.
     """
     application_queries.get_visible(user, application_id)
-    return show.assignment(reviews.assign_reviewer(user, application_id, body.reviewer_id, body.due_on))
+    return _assignment(reviews.assign_reviewer(user, application_id, body.reviewer_id, body.due_on))
 
 
 @op("GET", "/assignments", query=s.AssignmentFilters, returns=s.AssignmentPage, errors=(403,), tag="reviews")
@@ -291,21 +291,22 @@ def list_assignments(user, query: s.AssignmentFilters):
     reviewer_id = user.id if user.role == Role.REVIEWER else None
     page = queries.assignments_page(reviewer_id, query.page, query.per_page, status=query.status,
                                     application_id=query.application_id)  # fmt: skip
-    return show.page(s.AssignmentPage, page, show.assignment)
+    context = queries.invitation_context(a.application_id for a in page.items)
+    return show.page(s.AssignmentPage, page, lambda a: show.assignment(a, context[a.application_id]))
 
 
 @op("POST", ASSIGNMENT + "/accept", body=s.AcceptIn, returns=s.AssignmentOut, errors=(403, 404, 409),
     tag="reviews")  # fmt: skip
 def accept_assignment(user, assignment_id: int, body: s.AcceptIn):
     """Accept an invitation, declaring no conflict of interest (the reviewer)"""
-    return show.assignment(reviews.accept_assignment(user, assignment_id, body.no_conflict))
+    return _assignment(reviews.accept_assignment(user, assignment_id, body.no_conflict))
 
 
 @op("POST", ASSIGNMENT + "/decline", body=s.DeclineIn, returns=s.AssignmentOut, errors=(403, 404, 409),
     tag="reviews")  # fmt: skip
 def decline_assignment(user, assignment_id: int, body: s.DeclineIn):
     """Decline an invitation with a reason (the reviewer)"""
-    return show.assignment(reviews.decline_assignment(user, assignment_id, body.reason, body.conflict))
+    return _assignment(reviews.decline_assignment(user, assignment_id, body.reason, body.conflict))
 
 
 @op("PUT", ASSIGNMENT + "/scores/<indicator_code>", body=s.ScoreIn, returns=s.ReviewScoreOut,
@@ -326,7 +327,11 @@ def submit_review(user, assignment_id: int):
 
     409 `guard_failed` listing the unscored indicators. The score is recalculated after the commit.
     """
-    return show.assignment(reviews.submit_review(user, assignment_id))
+    return _assignment(reviews.submit_review(user, assignment_id))
+
+
+def _assignment(row) -> s.AssignmentOut:
+    return show.assignment(row, queries.invitation_context([row.application_id])[row.application_id])
 
 
 # --- notifications ------------------------------------------------------------------------------------------

@@ -32,11 +32,9 @@ class CertificateFacts:
     verification_code: str
     organization: str
     country: str
-    seal_es: str
-    seal_en: str
+    seal: str  # in the document's language
     version: str
-    level_es: str
-    level_en: str
+    level: str
     issued_on: date
     expires_on: date
     status: str  # the status the page shows: expired once the date has passed, even before the nightly sweep
@@ -74,16 +72,19 @@ def shown_status(certificate: Certificate, today: date | None = None) -> Certifi
 def facts_of(certificate: Certificate) -> CertificateFacts:
     """The facts of a certificate loaded with its organisation and standard."""
     standard, organization = certificate.standard, certificate.organization
+    # The organisation's working language when Sello speaks it (Portuguese or Dutch ones get Spanish).
+    language = language_of_country(organization.country)
+    if language not in current_app.config["LANGUAGES"]:
+        language = "es"
     return CertificateFacts(
         number=certificate.number, verification_code=certificate.verification_code,
         organization=organization.name, country=organization.country,
-        seal_es=standard.title("es"), seal_en=standard.title("en"), version=standard.version,
-        level_es=standard.level_name(certificate.level, "es") or certificate.level,
-        level_en=standard.level_name(certificate.level, "en") or certificate.level,
+        seal=standard.title(language), version=standard.version,
+        level=standard.level_name(certificate.level, language) or certificate.level,
         issued_on=certificate.issued_on, expires_on=certificate.expires_on,
         status=shown_status(certificate).value, verify_url=verify_url(certificate),
         working_group=current_app.config.get("WORKING_GROUP_NAME", ""),
-        language=language_of_country(organization.country),
+        language=language,
     )  # fmt: skip
 
 

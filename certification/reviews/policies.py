@@ -107,6 +107,10 @@ COUNTRY_LANGUAGES = {
     "BR": "pt", "HT": "fr", "GF": "fr", "GP": "fr", "MQ": "fr", "SR": "nl", "CW": "nl", "AW": "nl",
     "JM": "en", "BZ": "en", "GY": "en", "TT": "en", "BB": "en", "BS": "en", "LC": "en", "VC": "en",
     "GD": "en", "AG": "en", "DM": "en", "KN": "en", "US": "en", "CA": "en",
+    # francophone Africa and the Indian Ocean, where the ProsperA alliance works
+    "BJ": "fr", "BF": "fr", "MG": "fr", "GN": "fr", "MA": "fr", "SN": "fr", "CI": "fr", "ML": "fr", "TG": "fr",
+    "NE": "fr", "CM": "fr", "CD": "fr", "CG": "fr", "GA": "fr", "TD": "fr", "BI": "fr", "RW": "fr", "TN": "fr",
+    "DZ": "fr", "MR": "fr", "DJ": "fr", "KM": "fr", "CF": "fr",
 }  # fmt: skip
 
 

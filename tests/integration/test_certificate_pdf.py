@@ -74,6 +74,16 @@ def test_an_mfi_of_an_english_speaking_country_gets_its_certificate_in_english(a
         assert expected in text, expected
 
 
+def test_an_mfi_of_a_francophone_country_gets_its_certificate_in_french(app):
+    walk, certificate = certified("BJ")
+    text = text_of(pdf_of(app, certificate))
+    for expected in (
+        "Certificat de performance sociale", walk.std.title("fr"), walk.std.level_name(certificate.level, "fr"),
+        format_date(certificate.issued_on, "long", locale="fr"), "Certificat valide",
+    ):  # fmt: skip
+        assert expected in text, expected
+
+
 def test_the_qr_code_on_the_page_opens_the_public_verify_page(app):
     _walk, certificate = certified()
     expected = f"{app.config['PUBLIC_BASE_URL']}/verify/{certificate.verification_code}"

@@ -66,6 +66,17 @@ def test_the_invitation_page_shows_organisation_country_seal_and_due_date_but_no
     assert case.org.name in listing and case.org.country in listing
 
 
+def test_the_api_invitation_names_organisation_country_and_seal_before_acceptance(app, client):
+    case = _invited()
+    api = as_user(client, case.reviewers[0])
+    [invitation] = api.get("/assignments").get_json()["items"]
+    assert invitation["status"] == "invited" and invitation["application_id"] == case.id
+    assert (invitation["organization"], invitation["country"]) == (case.org.name, case.org.country)
+    assert (invitation["standard_code"], invitation["standard_version"]) == (case.standard.code, case.standard.version)
+    accepted = api.post(f"/assignments/{invitation['id']}/accept", json={"no_conflict": True}).get_json()
+    assert accepted["status"] == "accepted" and accepted["organization"] == case.org.name
+
+
 def test_an_invited_reviewer_gets_404_on_every_content_page_like_a_missing_id(app):
     case = _invited()
     client = fresh_client(app, case.reviewers[0])
