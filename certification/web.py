@@ -138,6 +138,13 @@ def init_app(app: Flask) -> None:
         g.pop("csrf_token", None)
         flask_babel.refresh()
 
+    @app.teardown_request
+    def _forget_user(_exc=None):
+        # A hook that answers before `_nonce` runs (an API 404, a refused URL) must not meet the previous
+        # request's user either: the per-request caches also end with the request.
+        g.pop("_login_user", None)
+        g.pop("csrf_token", None)
+
     @app.after_request
     def _security_headers(response):
         response.headers.setdefault(
