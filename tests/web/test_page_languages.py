@@ -124,6 +124,8 @@ def test_the_french_public_page_shows_the_french_seal_content(app, spec):
     page = _visible(fresh_client(app).get(f"/standards/{standard.id}?lang=fr"))
 
     assert french.title in page and french.description in page
+    for level in spec.settings.levels:
+        assert f"{french.levels[level.code]} ≥" in page and f"{level.name.es} ≥" not in page
     for dimension in spec.dimensions:
         assert french.dimensions[dimension.code] in page
     for indicator in spec.indicators():
