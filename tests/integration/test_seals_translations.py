@@ -209,3 +209,18 @@ def test_publishing_without_the_complete_french_is_refused_naming_what_is_missin
 def test_a_version_with_its_french_is_published(app):
     standard = move_to(version("GEN", "1.1"), "pilot", "published")
     assert standard.status == StandardStatus.PUBLISHED
+
+
+def test_the_load_command_reports_stored_translations_and_refuses_a_bad_overlay(app, tmp_path):
+    folder = _copy_seals(tmp_path)
+    _edit(folder / "RUR-1.0.yaml", lambda data: data.update(title="Sceau du développement rural"))
+    runner = app.test_cli_runner()
+
+    stored = runner.invoke(args=["standards", "load", "--dir", str(tmp_path)])
+
+    assert stored.exit_code == 0, stored.output
+    assert "translated RUR 1.0 fr" in stored.output and "1 translation(s) stored." in stored.output
+    _edit(folder / "RUR-1.0.yaml", lambda data: data["dimensions"].pop("RUR.B"))
+    refused = runner.invoke(args=["standards", "load", "--dir", str(tmp_path)])
+    assert refused.exit_code == 1
+    assert "translations/fr/RUR-1.0.yaml: dimensions.RUR.B: translation is missing" in refused.output
