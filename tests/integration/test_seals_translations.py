@@ -3,6 +3,7 @@ content, shown for the fr locale, and required before a version is published."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -61,17 +62,29 @@ def test_every_shipped_version_has_its_texts_in_spanish_english_and_french(app):
         assert standard.title("fr") != standard.title("es") and standard.title("en") == spec.title.en
 
 
-def test_the_french_texts_keep_the_codes_and_percentages_of_the_version(app):
+_NUMBER = re.compile(r"\d+(?:,\d+)?")
+_CODES = re.compile(r"[A-Z]{3}\.[A-Z](?:\.\d)?|PAR>30|4A")
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(_NUMBER.findall(_CODES.sub(" ", text)))
+
+
+def test_the_french_texts_keep_the_numbers_codes_and_percentages_of_the_version(app):
     translations = {(t.code, t.version): t for t in load_translations(SEALS_DIR, SPECS)}
     for spec in SPECS:
         translation = translations[(spec.code, spec.version)]
         for indicator in spec.indicators():
-            english = indicator.guidance.en
-            french = translation.indicators[indicator.code].guidance
-            assert english.count("%") == french.count("%"), indicator.code
-            for code in (other.code for other in spec.indicators()):
-                if f"{code} " in english or f"{code}." in english or f"{code}:" in english:
-                    assert code in french, (indicator.code, code)
+            french = translation.indicators[indicator.code]
+            pairs = [(indicator.text, french.text), (indicator.guidance, french.guidance)]
+            pairs += [(indicator.descriptors[level], french.descriptors[level]) for level in indicator.descriptors]
+            for original, translated in pairs:
+                # Written like the Spanish text: the same figures, with the decimal comma (0,80).
+                assert _numbers(translated) == _numbers(original.es), (indicator.code, translated)
+                percents = translated.count("%")
+                assert percents in (original.es.count("%"), original.en.count("%")), (indicator.code, translated)
+                for code in _CODES.findall(original.en):
+                    assert code in translated, (indicator.code, code)
 
 
 def test_the_stored_french_text_is_shown_for_fr_and_spanish_stays_the_fallback(app):
