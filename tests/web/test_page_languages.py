@@ -136,7 +136,7 @@ def test_the_french_public_page_shows_the_french_seal_content(app, spec):
     assert "Procès-verbaux du conseil d'administration" in page or "Plan stratégique" in page
 
 
-def test_the_french_print_page_application_and_self_assessment_show_the_french_indicator(app, world):
+def test_the_french_print_page_application_scoring_and_self_assessment_show_the_french_indicator(app, world):
     gender = version("GEN", "1.0")
     assert world["application"].standard_id == gender.id
     french = FRENCH[("GEN", "1.0")].indicators["GEN.A.1"]
@@ -147,8 +147,11 @@ def test_the_french_print_page_application_and_self_assessment_show_the_french_i
     draft = create_application(applicant, gender.id)
     form = fresh_client(app, applicant).get(f"/applications/{draft.id}/self-assessment/GEN.A.1?lang=fr")
 
+    scoring = _visible(fresh_client(app, world["reviewer"]).get(f"/assignments/{world['assignment'].id}?lang=fr"))
+
     assert french.text in printed and french.descriptors[5] in printed
     assert french.text in detail
+    assert french.text in scoring and french.guidance in scoring and french.descriptors[1] in scoring
     assert form.status_code == 200
     assessed = _visible(form)
     assert french.text in assessed and french.guidance in assessed and french.descriptors[3] in assessed
