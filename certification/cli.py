@@ -57,7 +57,10 @@ def load_standards_command(directory: str | None) -> None:
         click.echo(f"created    {label}")
     for label in report.unchanged:
         click.echo(f"unchanged  {label}")
-    click.echo(f"{len(report.created)} created, {len(report.unchanged)} unchanged.")
+    for label in report.translated:
+        click.echo(f"translated {label}")
+    click.echo(f"{len(report.created)} created, {len(report.unchanged)} unchanged, "
+               f"{len(report.translated)} translation(s) stored.")  # fmt: skip
 
 
 def _read_password(from_stdin: bool) -> str:

@@ -24,15 +24,20 @@ from standards.spec import (
     EVIDENCE_KINDS,
     LOCALES,
     STATUSES,
+    TRANSLATION_LOCALES,
     DimensionSpec,
     IndicatorSpec,
+    IndicatorTranslation,
     Level,
     Settings,
     StandardSpec,
     Text,
+    TranslationSpec,
 )
 
 SEALS_DIR = Path(__file__).resolve().parent
+# Overlay translations: <directory>/translations/<language>/<CODE>-<version>.yaml
+TRANSLATIONS_DIR = "translations"
 
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _STANDARD_CODE = re.compile(r"^[A-Z]{2,5}$")
@@ -516,17 +521,138 @@ def _parse_evidence(check: _Checker, data: dict, path: str) -> tuple[str, ...] |
 def load_file(path: str | Path) -> StandardSpec:
     """Read, parse and validate one seal file. Raises StandardFileError (YAML syntax errors included)."""
     path = Path(path)
-    source = path.name
+    return parse_standard(_read_yaml(path, path.name), path.name)
+
+
+def _read_yaml(path: Path, source: str) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise StandardFileError([Problem(source, "", f"cannot read the file: {error}")]) from error
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 — a SafeLoader subclass
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 — a SafeLoader subclass
     except yaml.YAMLError as error:
         message = " ".join(str(error).split())
         raise StandardFileError([Problem(source, "", f"invalid YAML: {message}")]) from error
-    return parse_standard(data, source)
+
+
+_TRANSLATION_TOP_KEYS = {"code", "version", "language", "title", "description", "levels", "dimensions", "indicators"}
+_TRANSLATION_INDICATOR_KEYS = {"text", "guidance", "levels"}
+
+
+def parse_translation(data: Any, source: str, spec: StandardSpec, language: str) -> TranslationSpec:
+    """Validate one overlay against the version it translates: it names that version and language, every
+    text of the version is there (title, description, level names, dimension titles, and per indicator its
+    text, guidance and one descriptor per scale level), each a non-empty string, and nothing else (an
+    unknown code or key is refused). Raises StandardFileError listing every problem."""
+    check = _Checker(source)
+    top = check.mapping(data, "", _TRANSLATION_TOP_KEYS)
+
+    def string(value: Any, path: str) -> str | None:
+        if not isinstance(value, str) or not value.strip():
+            check.add(path, f"must be a non-empty text, got {_kind(value)}")
+            return None
+        return value.strip()
+
+    def keyed(key: str, expected: list, build) -> dict:
+        return _keyed(check, top[key], key, expected, build)
+
+    if top.get("code") is not None and top.get("code") != spec.code:
+        check.add("code", f"is {top.get('code')!r} but the file translates {spec.code}")
+    if top.get("version") is not None and str(top.get("version")) != spec.version:
+        check.add("version", f"is {top.get('version')!r} but the file translates version {spec.version}")
+    if top.get("language") is not None and top.get("language") != language:
+        check.add("language", f"is {top.get('language')!r} but the file is in the {language!r} folder")
+    title = string(top["title"], "title") if "title" in top else None
+    description = string(top["description"], "description") if "description" in top else None
+    levels = keyed("levels", [level.code for level in spec.settings.levels], string) if "levels" in top else {}
+    dimensions = keyed("dimensions", [d.code for d in spec.dimensions], string) if "dimensions" in top else {}
+
+    def indicator(value: Any, path: str) -> IndicatorTranslation | None:
+        entry = check.mapping(value, path, _TRANSLATION_INDICATOR_KEYS)
+        text = string(entry["text"], check.join(path, "text")) if "text" in entry else None
+        guidance = string(entry["guidance"], check.join(path, "guidance")) if "guidance" in entry else None
+        wanted = scales.get(path, [])
+        descriptors = (
+            _keyed(check, entry["levels"], check.join(path, "levels"), wanted, string) if "levels" in entry else None
+        )
+        if text is None or guidance is None or descriptors is None:
+            return None
+        return IndicatorTranslation(text=text, guidance=guidance, descriptors=descriptors)
+
+    scales = {f"indicators.{i.code}": list(range(i.scale_min, i.scale_max + 1)) for i in spec.indicators()}
+    indicators = keyed("indicators", [i.code for i in spec.indicators()], indicator) if "indicators" in top else {}
+    if check.problems:
+        raise StandardFileError(check.problems)
+    return TranslationSpec(
+        code=spec.code,
+        version=spec.version,
+        locale=language,
+        title=title,
+        description=description,
+        levels=levels,
+        dimensions=dimensions,
+        indicators=indicators,
+        source=source,
+    )
+
+
+def _keyed(check: _Checker, raw: Any, path: str, expected: list, build) -> dict:
+    """A mapping with exactly the `expected` keys (codes or scale levels), each value built by `build`."""
+    if not isinstance(raw, dict):
+        check.add(path, f"must be a mapping keyed by code, got {_kind(raw)}")
+        return {}
+    result = {}
+    for key in expected:
+        where = f"{path}.{key}"
+        if key not in raw:
+            check.add(where, "translation is missing")
+            continue
+        value = build(raw[key], where)
+        if value is not None:
+            result[key] = value
+    for key in sorted(set(raw) - set(expected), key=str):
+        check.add(f"{path}.{key}", "unknown code: the version has no such entry")
+    return result
+
+
+def load_translations(directory: str | Path, specs: list[StandardSpec]) -> list[TranslationSpec]:
+    """Every overlay under `directory`/translations/, each validated against its version among `specs`.
+
+    All or nothing like `load_directory`: one StandardFileError carries every problem of every file.
+    A file for a version that is not declared, or in a folder that is not a translation language, is refused.
+    """
+    root = Path(directory) / TRANSLATIONS_DIR
+    if not root.is_dir():
+        return []
+    by_name = {f"{spec.code}-{spec.version}": spec for spec in specs}
+    translations: list[TranslationSpec] = []
+    problems: list[Problem] = []
+    for folder in sorted(path for path in root.iterdir() if path.is_dir()):
+        files = sorted(folder.glob("*.yaml"))
+        if folder.name not in TRANSLATION_LOCALES:
+            for path in files:
+                problems.append(
+                    Problem(
+                        f"{TRANSLATIONS_DIR}/{folder.name}/{path.name}",
+                        "",
+                        f"unknown translation language {folder.name!r} (expected {', '.join(TRANSLATION_LOCALES)})",
+                    )
+                )
+            continue
+        for path in files:
+            source = f"{TRANSLATIONS_DIR}/{folder.name}/{path.name}"
+            spec = by_name.get(path.stem)
+            if spec is None:
+                problems.append(Problem(source, "", f"no standard version {path.stem} is declared to translate"))
+                continue
+            try:
+                translations.append(parse_translation(_read_yaml(path, source), source, spec, folder.name))
+            except StandardFileError as error:
+                problems.extend(error.problems)
+    if problems:
+        raise StandardFileError(problems)
+    return translations
 
 
 def load_directory(directory: str | Path = SEALS_DIR) -> list[StandardSpec]:

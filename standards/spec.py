@@ -18,6 +18,14 @@ STATUSES: tuple[str, ...] = ("draft", "consultation", "pilot", "published", "ret
 
 LOCALES: tuple[str, ...] = ("es", "en")
 
+# Languages a version may gain after it is written, from an overlay file
+# standards/translations/<language>/<CODE>-<version>.yaml. A translation is not normative content: it
+# is not part of the version's digest and may be added to a published (frozen) version.
+TRANSLATION_LOCALES: tuple[str, ...] = ("fr",)
+
+# Languages a version needs before it may be published: the normative two plus every overlay language.
+PUBLICATION_LOCALES: tuple[str, ...] = (*LOCALES, *TRANSLATION_LOCALES)
+
 
 @dataclass(frozen=True)
 class Text:
@@ -31,6 +39,32 @@ class Text:
         if locale and locale[:2].lower() == "en" and self.en:
             return self.en
         return self.es
+
+
+@dataclass(frozen=True)
+class IndicatorTranslation:
+    text: str
+    guidance: str
+    descriptors: dict[int, str] = field(hash=False)
+
+
+@dataclass(frozen=True)
+class TranslationSpec:
+    """One version's texts in one overlay language, keyed by code; validated against the version."""
+
+    code: str
+    version: str
+    locale: str
+    title: str
+    description: str
+    levels: dict[str, str] = field(hash=False)  # level code → name
+    dimensions: dict[str, str] = field(hash=False)  # dimension code → title
+    indicators: dict[str, IndicatorTranslation] = field(hash=False)
+    source: str
+
+    def as_stored(self) -> dict:
+        """The standard-level part as kept in `standards.translations[locale]`."""
+        return {"title": self.title, "description": self.description, "levels": dict(self.levels)}
 
 
 # Kinds of evidence a reviewer may expect for an indicator, with their labels. The keys are stored
@@ -52,6 +86,37 @@ EVIDENCE_KINDS: dict[str, Text] = {
     "hr_records": Text(es="Registros de recursos humanos", en="HR records"),
     "complaints_log": Text(es="Registro de quejas y reclamos", en="Complaints log"),
 }
+
+
+# The evidence labels in the overlay languages (the keys above never change).
+EVIDENCE_KINDS_TRANSLATED: dict[str, dict[str, str]] = {
+    "fr": {
+        "policy": "Politique approuvée",
+        "procedure_manual": "Manuel de procédures",
+        "board_minutes": "Procès-verbaux du conseil d'administration",
+        "strategic_plan": "Plan stratégique",
+        "mis_report": "Rapport du SIG",
+        "client_data_extract": "Extrait des données clients",
+        "portfolio_report": "Rapport de portefeuille",
+        "interview_notes": "Notes d'entretiens",
+        "field_visit_report": "Rapport de visite de terrain",
+        "training_records": "Registres de formation",
+        "product_documentation": "Documentation des produits",
+        "survey_results": "Résultats d'enquêtes",
+        "financial_statements": "États financiers",
+        "hr_records": "Dossiers des ressources humaines",
+        "complaints_log": "Registre des plaintes et réclamations",
+    },
+}
+
+
+def evidence_label(kind: str, locale: str | None) -> str:
+    """The label of an evidence kind in `locale`; the key itself for an unknown kind."""
+    language = (locale or "es")[:2].lower()
+    translated = EVIDENCE_KINDS_TRANSLATED.get(language, {})
+    if kind in translated:
+        return translated[kind]
+    return EVIDENCE_KINDS[kind].get(locale) if kind in EVIDENCE_KINDS else kind
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from certification.seals.queries import indicators_of
 from tests import factories as f
 
 _COLUMNS = {
-    Standard: ("status", "pass_threshold", "dimension_minimum", "essential_minimum", "levels"),
-    Dimension: ("weight",),
-    Indicator: ("weight",),
+    Standard: ("status", "pass_threshold", "dimension_minimum", "essential_minimum", "levels", "translations"),
+    Dimension: ("weight", "translations"),
+    Indicator: ("weight", "translations"),
 }
 
 
@@ -49,7 +49,7 @@ def restore(taken: dict) -> None:
 
 @pytest.fixture
 def restored_standards(app):
-    """Whatever the test does to the shipped standards' status, weights and thresholds is undone."""
+    """Whatever the test does to the shipped standards' status, weights, thresholds and translations is undone."""
     taken = snapshot()
     yield
     restore(taken)

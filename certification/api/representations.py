@@ -58,7 +58,7 @@ def standard(tree, locale: str) -> s.StandardOut:
         for d in tree.dimensions
     ]
     summary = standard_summary(tree, locale).model_dump()
-    description = tree.description_en if locale == "en" else tree.description_es
+    description = tree.description(locale)
     return s.StandardOut(**summary, description=description, settings=settings, dimensions=dimensions)
 
 

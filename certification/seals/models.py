@@ -29,6 +29,23 @@ class Area(enum.StrEnum):
     RURAL = "rural"
 
 
+def _language(locale: str | None) -> str:
+    return (locale or "es")[:2].lower()
+
+
+def _translated(translations: dict | None, locale: str | None, key: str) -> str | None:
+    """The overlay text `key` in `locale` (a language added after the version was written), or None."""
+    entry = (translations or {}).get(_language(locale)) or {}
+    value = entry.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+# Texts in the overlay languages (standards/translations/<language>/): {"fr": {...}}. Not normative
+# content: outside the version's digest, and the frozen rule below lets them be added to a published
+# version. Spanish and English are never read from here.
+TRANSLATIONS_COLUMN = "translations"
+
+
 class Standard(db.Model):
     __tablename__ = "standards"
     __table_args__ = (sa.UniqueConstraint("code", "version", name="uq_standards_code_version"),)
@@ -51,16 +68,27 @@ class Standard(db.Model):
     disagreement_gap: Mapped[float]
     source_sha256: Mapped[str] = mapped_column(sa.String(64))
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # {"fr": {"title", "description", "levels": {code: name}}}
+    translations: Mapped[dict | None] = mapped_column(sa.JSON)
 
     dimensions = relationship("Dimension", back_populates="standard", lazy="raise", order_by="Dimension.position")
 
     def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" else self.title_es
+        if _language(locale) == "en":
+            return self.title_en
+        return _translated(self.translations, locale, "title") or self.title_es
+
+    def description(self, locale: str) -> str:
+        if _language(locale) == "en":
+            return self.description_en
+        return _translated(self.translations, locale, "description") or self.description_es
 
     def level_name(self, code: str | None, locale: str) -> str:
+        language = _language(locale)
         for level in self.levels:
             if level["code"] == code:
-                return level["name"].get(locale) or level["name"]["es"]
+                overlay = ((self.translations or {}).get(language) or {}).get("levels") or {}
+                return overlay.get(code) or level["name"].get(language) or level["name"]["es"]
         return ""
 
 
@@ -75,12 +103,15 @@ class Dimension(db.Model):
     weight: Mapped[float]
     title_es: Mapped[str] = mapped_column(sa.String(300))
     title_en: Mapped[str] = mapped_column(sa.String(300))
+    translations: Mapped[dict | None] = mapped_column(sa.JSON)  # {"fr": {"title"}}
 
     standard = relationship("Standard", back_populates="dimensions", lazy="raise")
     indicators = relationship("Indicator", back_populates="dimension", lazy="raise", order_by="Indicator.position")
 
     def title(self, locale: str) -> str:
-        return self.title_en if locale == "en" else self.title_es
+        if _language(locale) == "en":
+            return self.title_en
+        return _translated(self.translations, locale, "title") or self.title_es
 
 
 class Indicator(db.Model):
@@ -104,18 +135,28 @@ class Indicator(db.Model):
     descriptors: Mapped[dict] = mapped_column(sa.JSON)  # {"1": {"es": ..., "en": ...}, ...}
     evidence_kinds: Mapped[list] = mapped_column(sa.JSON, default=list)
     framework: Mapped[str] = mapped_column(sa.String(200), default="")
+    # {"fr": {"text", "guidance", "descriptors": {"1": ...}}}
+    translations: Mapped[dict | None] = mapped_column(sa.JSON)
 
     dimension = relationship("Dimension", back_populates="indicators", lazy="raise")
 
     def text(self, locale: str) -> str:
-        return self.text_en if locale == "en" else self.text_es
+        if _language(locale) == "en":
+            return self.text_en
+        return _translated(self.translations, locale, "text") or self.text_es
 
     def guidance(self, locale: str) -> str:
-        return self.guidance_en if locale == "en" else self.guidance_es
+        if _language(locale) == "en":
+            return self.guidance_en
+        return _translated(self.translations, locale, "guidance") or self.guidance_es
 
     def descriptor(self, level: int, locale: str) -> str:
+        language = _language(locale)
+        overlay = ((self.translations or {}).get(language) or {}).get("descriptors") or {}
+        if overlay.get(str(level)):
+            return overlay[str(level)]
         entry = self.descriptors.get(str(level), {})
-        return entry.get(locale) or entry.get("es", "")
+        return entry.get(language) or entry.get("es", "")
 
     def scale(self) -> range:
         return range(self.scale_min, self.scale_max + 1)
@@ -208,8 +249,13 @@ def _committed_status(session: Session, standard_id: int) -> StandardStatus | No
 
 
 def _changed_columns(obj) -> list[str]:
+    """The changed normative columns: an overlay translation is not content the freeze protects."""
     state = sa.inspect(obj)
-    return [attr.key for attr in state.mapper.column_attrs if state.attrs[attr.key].history.has_changes()]
+    return [
+        attr.key
+        for attr in state.mapper.column_attrs
+        if attr.key != TRANSLATIONS_COLUMN and state.attrs[attr.key].history.has_changes()
+    ]
 
 
 @sa.event.listens_for(Session, "before_flush")

@@ -40,9 +40,9 @@ from certification.seals.models import (
     StandardStatus,
 )
 from certification.types import utcnow
-from standards.loader import SEALS_DIR, load_directory
+from standards.loader import SEALS_DIR, load_directory, load_translations
 from standards.scoring import ScoreResult, ScoringRules, compute_score
-from standards.spec import StandardSpec
+from standards.spec import TRANSLATION_LOCALES, StandardSpec, TranslationSpec
 from workflows.messages import N_, Unmet
 
 MAX_TEXT = 5000
@@ -57,6 +57,7 @@ class PublishedVersionChanged(Exception):
 class LoadReport:
     created: list[str]
     unchanged: list[str]
+    translated: list[str] = field(default_factory=list)  # "GEN 1.0 fr": an overlay stored or replaced
 
 
 def _digest(spec: StandardSpec) -> str:
@@ -118,14 +119,50 @@ def _build(spec: StandardSpec, digest: str) -> Standard:
     return standard
 
 
+def _with(translations: dict | None, locale: str, entry: dict) -> dict:
+    return {**(translations or {}), locale: entry}
+
+
+def _store_translation(standard: Standard, translation: TranslationSpec) -> bool:
+    """Put an overlay's texts on the version's rows; False when they are already there. Only the
+    `translations` columns are written: they are outside the digest and the frozen rule."""
+    locale = translation.locale
+    dimensions = db.session.scalars(select(Dimension).where(Dimension.standard_id == standard.id)).all()
+    indicators = db.session.scalars(select(Indicator).where(Indicator.standard_id == standard.id)).all()
+    wanted_standard = translation.as_stored()
+    wanted_dimensions = {d.code: {"title": translation.dimensions[d.code]} for d in dimensions}
+    wanted_indicators = {
+        i.code: {
+            "text": translation.indicators[i.code].text,
+            "guidance": translation.indicators[i.code].guidance,
+            "descriptors": {str(k): v for k, v in translation.indicators[i.code].descriptors.items()},
+        }
+        for i in indicators
+    }
+    changed = False
+    if (standard.translations or {}).get(locale) != wanted_standard:
+        standard.translations = _with(standard.translations, locale, wanted_standard)
+        changed = True
+    for row, wanted in [(d, wanted_dimensions[d.code]) for d in dimensions] + [
+        (i, wanted_indicators[i.code]) for i in indicators
+    ]:
+        if (row.translations or {}).get(locale) != wanted:
+            row.translations = _with(row.translations, locale, wanted)
+            changed = True
+    return changed
+
+
 def load_standards(directory: str | Path = SEALS_DIR) -> LoadReport:
-    """Validate every YAML file in `directory`, then add the versions not yet loaded, all in one transaction.
+    """Validate every YAML file in `directory` and every overlay translation under `directory`/translations/,
+    then add the versions not yet loaded and store the translations, all in one transaction.
 
     Nothing half-loaded: every file is validated before anything is written, and any failure while
     writing rolls the whole load back. Raises standards.loader.StandardFileError for a bad file, and
-    PublishedVersionChanged when a loaded version's file now says something else.
+    PublishedVersionChanged when a loaded version's file now says something else. A translation is not
+    part of a version's digest, so it may be added to (or corrected on) a published version.
     """
     specs = load_directory(directory)
+    translations = load_translations(directory, specs)
     report = LoadReport(created=[], unchanged=[])
     try:
         for spec in specs:
@@ -144,6 +181,12 @@ def load_standards(directory: str | Path = SEALS_DIR) -> LoadReport:
                     f"{spec.source}: {label} is already loaded and its content changed; "
                     "give the file a new version instead of editing a loaded one."
                 )
+        for translation in translations:
+            standard = db.session.scalar(
+                select(Standard).where(Standard.code == translation.code, Standard.version == translation.version)
+            )
+            if _store_translation(standard, translation):
+                report.translated.append(f"{translation.code} {translation.version} {translation.locale}")
         commit()
     except Exception:
         rollback()
@@ -178,6 +221,8 @@ def change_status(user, standard_id: int, status: str, reason: str) -> Standard:
         raise ValidationFailed(errors)
     if target not in policies.STATUS_STEPS[standard.status]:
         raise StateConflict(N_("This step is not possible from the standard's current status."))
+    if target == StandardStatus.PUBLISHED:
+        _require_translations(standard)
     if standard.status == StandardStatus.CONSULTATION:
         open_count = queries.comment_counts(standard.id).get(CommentStatus.OPEN.value, 0)
         if open_count:
@@ -191,6 +236,40 @@ def change_status(user, standard_id: int, status: str, reason: str) -> Standard:
     except IntegrityError as exc:  # a concurrent change took this chain position (no row locks on SQLite)
         raise ConcurrentUpdate(N_("Someone else changed this standard at the same time; reload it.")) from exc
     return standard
+
+
+def missing_translations(standard: Standard) -> dict[str, list[str]]:
+    """Per overlay language, the codes of the version without a text in it ("title" for the version's own
+    texts). Spanish and English are complete by construction (the loader refuses a file without them)."""
+    dimensions = db.session.scalars(select(Dimension).where(Dimension.standard_id == standard.id)).all()
+    indicators = db.session.scalars(
+        select(Indicator).where(Indicator.standard_id == standard.id).order_by(Indicator.position)
+    ).all()
+    missing: dict[str, list[str]] = {}
+    for locale in TRANSLATION_LOCALES:
+        entry = (standard.translations or {}).get(locale) or {}
+        codes = [] if entry.get("title") and entry.get("description") else [standard.code]
+        codes += [d.code for d in sorted(dimensions, key=lambda d: d.position)
+                  if not ((d.translations or {}).get(locale) or {}).get("title")]  # fmt: skip
+        codes += [i.code for i in indicators if not ((i.translations or {}).get(locale) or {}).get("text")]
+        if codes:
+            missing[locale] = codes
+    return missing
+
+
+def _require_translations(standard: Standard) -> None:
+    """A version is published in every product language: es and en in its file, fr from its overlay."""
+    missing = missing_translations(standard)
+    if missing.get("fr"):
+        codes = missing["fr"]
+        shown = ", ".join(codes[:5])
+        message = N_(
+            "The French translation is missing for %(codes)s (%(n)d in all): add "
+            "standards/translations/fr/%(file)s and load the standards before publishing."
+        )
+        params = {"n": len(codes), "codes": shown + (", …" if len(codes) > 5 else ""),
+                  "file": f"{standard.code}-{standard.version}.yaml"}  # fmt: skip
+        raise GuardFailed("change_status", [Unmet("translation_fr", message, params)])
 
 
 # --- consultation ----------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from certification.errors import DomainError, Forbidden, NotFound, ValidationFai
 from certification.seals import exports, policies, queries, services
 from certification.ui import messages_of, run
 from config.settings import LANGUAGES
-from standards.spec import EVIDENCE_KINDS
+from standards.spec import evidence_label
 
 bp = Blueprint("seals", __name__)
 
@@ -47,7 +47,7 @@ def detail(standard_id: int):
     return render_template(
         "seals/detail.html",
         standard=standard,
-        evidence_kinds=EVIDENCE_KINDS,
+        evidence_label=evidence_label,
         open_comments=queries.open_comments_by_indicator(standard.id) if logged_in else {},
         comment_counts=queries.comment_counts(standard.id) if logged_in else {},
         history=queries.status_history(standard.id) if policies.may_see_history(current_user) else [],
@@ -64,7 +64,7 @@ def detail(standard_id: int):
 @bp.get("/standards/<int:standard_id>/print")
 def printable(standard_id: int):
     standard = _tree_or_404(standard_id)
-    return render_template("seals/print.html", standard=standard, evidence_kinds=EVIDENCE_KINDS)
+    return render_template("seals/print.html", standard=standard, evidence_label=evidence_label)
 
 
 @bp.get("/standards/diff")

@@ -53,3 +53,14 @@ def test_a_draft_version_is_not_found_for_members_like_a_missing_one(app, client
     assert hidden.status_code == missing.status_code == 404
     assert hidden.get_json() == missing.get_json() and error_of(hidden)["code"] == "not_found"
     assert as_user(client, f.user("admin")).get(f"/standards/{draft_standard.id}").status_code == 200
+
+
+def test_a_standard_version_reads_in_french_for_a_french_speaker(app, client):
+    std = f.standard("gender")
+    body = as_user(client, f.user("reviewer", locale="fr")).get(f"/standards/{std.id}").get_json()
+    first = f.indicators(std)[0]
+    assert body["title"] == std.title("fr") == "Sceau d'équité de genre"
+    assert body["description"].startswith("Certifie les institutions de microfinance (IMF)")
+    assert body["dimensions"][0]["title"] == "Engagement institutionnel et gouvernance"
+    assert body["dimensions"][0]["indicators"][0]["text"] == first.translations["fr"]["text"] != first.text_es
+    assert [lv["name"] for lv in body["settings"]["levels"]] == ["Bronze", "Argent", "Or"]

@@ -42,7 +42,7 @@ def public_site(tmp_path_factory):
 
 
 @pytest.mark.parametrize("screen", SCREENS)
-@pytest.mark.parametrize("lang", ["es", "en"])
+@pytest.mark.parametrize("lang", ["es", "en", "fr"])
 def test_rubric_descriptors_use_the_width_of_the_page(public_site, browser, screen, lang):
     viewport = SCREENS[screen]
     page = browser.new_page(viewport=viewport)
