@@ -62,8 +62,10 @@ def test_an_applicant_self_assesses_an_indicator_on_a_phone(live_server, browser
     page.click("#self-assessment .indicators li a")  # the first indicator's self-assessment form
     page.check("input[name=rating][value='4']")
     page.fill("textarea[name=explanation]", "Política de género aprobada por el directorio en 2025.")
-    page.click("button[name=then][value=back]")  # "Save and back to the application" ("Save and next" moves on)
-    assert page.locator(".flash.success").count() == 1
+    with page.expect_navigation():  # wait for the application page, not the form still on screen
+        page.click("button[name=then][value=back]")  # "Save and back to the application" ("Save and next" moves on)
+    page.wait_for_load_state()
+    assert page.locator(".flash.success").count() == 1, page.locator("main").inner_text()[:1500]
     assert "Política de género aprobada" in page.content()
     # Usable on a phone: nothing wider than the screen.
     wide = page.evaluate(
