@@ -56,3 +56,21 @@ class DeclareConflictForm(FlaskForm):
 def split_codes(text: str | None) -> list[str]:
     """ "PE, bo;CL" -> ["PE", "bo", "CL"] (the service validates and normalises them)."""
     return [part.strip() for part in (text or "").replace(";", ",").split(",") if part.strip()]
+
+
+# Self-service: everyone's account page, and the set-password pages reached from a mailed link.
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=[("es", "Español"), ("en", "English"), ("fr", "Français")])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])

@@ -41,6 +41,12 @@ class Probe:
     api: bool = False  # /api/v1: a bearer token instead of the session, JSON instead of a form
 
 
+def _token(w) -> str:
+    from tests.web.helpers import URL_PARAMETERS
+
+    return URL_PARAMETERS["token"](w)
+
+
 def everyone(status: int) -> dict[str, int]:
     return dict.fromkeys(ROLES, status)
 
@@ -82,6 +88,16 @@ MATRIX: list[Probe] = [
     Probe("accounts.login", "POST", lambda w: "/login", everyone(401),
           data=lambda w: {"email": w.member.email, "password": "no es la clave"}, label="wrong password"),
     Probe("main.language", "POST", lambda w: "/language", everyone(303), data=lambda w: {"lang": "en"}),
+    Probe("accounts.forgot_password", "GET", lambda w: "/password/forgot", everyone(200)),
+    Probe("accounts.forgot_password", "POST", lambda w: "/password/forgot", everyone(422),
+          data=lambda w: {"email": ""}, label="no e-mail"),
+    # A link signed for something else (a notification setting) sets no password, for anyone.
+    Probe("accounts.reset_password", "GET", lambda w: f"/password/reset/{_token(w)}", everyone(410)),
+    Probe("accounts.reset_password", "POST", lambda w: f"/password/reset/{_token(w)}", everyone(410),
+          data=lambda w: {"password": "plum orchard lantern 42"}),
+    Probe("accounts.accept_invitation", "GET", lambda w: f"/welcome/{_token(w)}", everyone(410)),
+    Probe("accounts.accept_invitation", "POST", lambda w: f"/welcome/{_token(w)}", everyone(410),
+          data=lambda w: {"password": "plum orchard lantern 42"}),
     Probe("certificates.registry", "GET", lambda w: "/registry", everyone(200)),
     Probe("certificates.verify_form", "GET", lambda w: "/verify", everyone(200)),
     Probe("certificates.verify", "GET", lambda w: f"/verify/{w.verification_code}", everyone(200)),
@@ -95,6 +111,12 @@ MATRIX: list[Probe] = [
           logged_in(200, anonymous=404)),
     # --- logged-in pages ----------------------------------------------------------------------------------
     Probe("accounts.logout", "POST", lambda w: "/logout", logged_in(303), own_session=True),
+    Probe("accounts.account", "GET", lambda w: "/account", logged_in(200)),
+    Probe("accounts.update_password", "POST", lambda w: "/account/password", logged_in(422),
+          data=lambda w: {"current_password": "no es la clave", "new_password": "plum orchard lantern 42"},
+          label="wrong current password"),
+    Probe("accounts.update_language", "POST", lambda w: "/account/language", logged_in(303),
+          data=lambda w: {"locale": "es"}),
     Probe("main.dashboard", "GET", lambda w: "/dashboard", logged_in(200, assigned=302, unassigned=302)),
     Probe("applications.index", "GET", lambda w: "/applications", logged_in(200)),
     Probe("notifications.index", "GET", lambda w: "/notifications", logged_in(200)),
