@@ -34,6 +34,17 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
                 areas=(), countries=(), languages=(), max_active_assignments: int = 3,
                 locale: str = "es") -> User:  # fmt: skip
     """Create a user; applicants belong to exactly one organisation. The password is stored hashed (scrypt)."""
+    user = new_user(email=email, name=name, role=role, password=password, organization_id=organization_id,
+                    areas=areas, countries=countries, languages=languages,
+                    max_active_assignments=max_active_assignments, locale=locale)  # fmt: skip
+    commit()
+    return user
+
+
+def new_user(*, email: str, name: str, role: str, password: str, organization_id: int | None = None,
+             areas=(), countries=(), languages=(), max_active_assignments: int = 3,
+             locale: str = "es") -> User:  # fmt: skip
+    """create_user's checks and the new row, added to the caller's unit of work (not committed)."""
     errors: dict[str, list[str]] = {}
     email = normalise_email(email)
     if not EMAIL.match(email) or len(email) > 254:
@@ -66,7 +77,6 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
         languages=list(languages), max_active_assignments=max_active_assignments, locale=locale,
     )  # fmt: skip
     db.session.add(user)
-    commit()
     return user
 
 
