@@ -66,7 +66,7 @@ def _invite_form(form=None):
 @login_required
 def invite_person():
     _staff_only()
-    form = _invite_form()
+    form = _invite_form(InviteForm(role=request.args.get("role") or None))
     if form.validate_on_submit():
         try:
             person = people.invite(current_user, email=form.email.data, name=form.name.data, role=form.role.data,

@@ -186,3 +186,31 @@ def test_people_are_found_by_name_role_and_organisation(app):
     by_text = client.get(f"/people?q={reviewer.email[:9]}").get_data(as_text=True)
     assert reviewer.name in by_text and member.name not in by_text
     assert client.get("/people?role=x&organization_id=abc&q=%25_").status_code == 200
+
+
+def test_reviewer_countries_and_languages_are_chosen_from_named_lists(app):
+    facilitator, reviewer = f.user("facilitator"), f.user("reviewer", countries=["PE"], languages=["es"])
+    client = fresh_client(app, facilitator)
+    page = client.get(f"/reviewers/{reviewer.id}").get_data(as_text=True)
+    assert '<select id="countries" multiple' in page and '<option selected value="PE">Perú</option>' in page
+    assert '<option selected value="es">español</option>' in page
+    answer = client.post(f"/reviewers/{reviewer.id}", data={"areas": ["gender"], "countries": ["BO", "PE"],
+                                                            "languages": ["es", "qu"], "max_active_assignments": "2",
+                                                            "active": "y"})  # fmt: skip
+    assert answer.status_code == 303
+    db.session.expire_all()
+    saved = db.session.get(User, reviewer.id)
+    assert (saved.countries, saved.languages) == (["BO", "PE"], ["es", "qu"])
+    own = fresh_client(app, reviewer).get("/profile").get_data(as_text=True)
+    assert '<select id="languages" multiple' in own
+
+
+def test_the_reviewers_list_is_searched_by_name_or_e_mail(app):
+    facilitator = f.user("facilitator")
+    found, other = f.user("reviewer"), f.user("reviewer")
+    with db.session.begin_nested():
+        db.session.get(User, found.id).name = "Zoila Huamán"
+    db.session.commit()
+    page = fresh_client(app, facilitator).get("/reviewers?q=huam").get_data(as_text=True)
+    assert "Zoila Huamán" in page and other.name not in page
+    assert fresh_client(app, facilitator).get("/reviewers?q=%25%00_").status_code == 200

@@ -65,6 +65,7 @@ def test_list_pages_issue_the_same_number_of_queries_with_3_and_30_rows(app):
         "assignments searched": (rows.facilitator, "/assignments?q=Reviewer&status=invited"),
         "registry searched": (None, "/registry?q=Financiera&area=gender"),
         "people list": (rows.admin, "/people"),
+        "reviewers searched": (rows.facilitator, "/reviewers?q=Reviewer"),
         "people searched": (rows.admin, "/people?q=e&role=applicant"),
         "organisations list": (rows.facilitator, "/organizations"),
         "organisations searched": (rows.facilitator, "/organizations?q=a&country=PE"),
