@@ -48,7 +48,7 @@ def people_index():
     q, role, organization_id = request.args.get("q", ""), request.args.get("role", ""), _int_arg("organization_id")
     page = people.people_page(page_arg(), pattern=search_pattern(q), role=role, organization_id=organization_id)
     return render_template(
-        "accounts/people.html", page=page, q=q, role=role if role in people.ROLES else "",
+        "accounts/people.html", page=page, q=q, role_filter=role if role in people.ROLES else "",
         organization_id=organization_id, organizations=organizations_for_choice(),
         names=people.organization_names(p.organization_id for p in page.items),
     )  # fmt: skip

@@ -183,6 +183,8 @@ def test_people_are_found_by_name_role_and_organisation(app):
     assert member.name in by_org and reviewer.name not in by_org
     by_role = client.get("/people?role=reviewer").get_data(as_text=True)
     assert reviewer.name in by_role and member.name not in by_role
+    assert '<option value="reviewer" selected>' in by_role
+    assert " selected>" not in client.get("/people").get_data(as_text=True).split('name="organization_id"')[0]
     by_text = client.get(f"/people?q={reviewer.email[:9]}").get_data(as_text=True)
     assert reviewer.name in by_text and member.name not in by_text
     assert client.get("/people?role=x&organization_id=abc&q=%25_").status_code == 200
