@@ -6,11 +6,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.security import check_password_hash
 
-from certification.accounts import links, sessions, throttle
+from certification.accounts import links, sessions
 from certification.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LocaleForm, SetPasswordForm
-from certification.accounts.services import change_password, set_locale
+from certification.accounts.services import change_own_password, set_locale
 from certification.accounts.views import bp
 from certification.errors import ValidationFailed
 from workflows.messages import translate
@@ -36,16 +35,12 @@ def update_password():
     if not form.validate_on_submit():
         return _account_page(form, 422)
     user = current_user._get_current_object()
-    if throttle.blocked(user.email) is not None or not check_password_hash(
-        user.password_hash, form.current_password.data
-    ):
-        throttle.record_failure(user.email)  # guessing the current password counts like a failed login
-        form.current_password.errors = [_("The current password is not right.")]
-        return _account_page(form, 422)
     try:
-        change_password(user, form.new_password.data)
+        change_own_password(user, form.current_password.data, form.new_password.data)
     except ValidationFailed as exc:
-        form.new_password.errors = [translate(m, _) for ms in exc.fields.values() for m in ms]
+        for name, messages in exc.fields.items():
+            field = form.current_password if name == "current_password" else form.new_password
+            field.errors = [translate(m, _) for m in messages]
         return _account_page(form, 422)
     sessions.start(user)
     flash(_("Password changed. You were signed out everywhere else."), "success")

@@ -139,6 +139,18 @@ def change_password(user: User, password: str) -> None:
     commit()
 
 
+WRONG_CURRENT_PASSWORD = N_("The current password is not right.")
+
+
+def change_own_password(user: User, current: str, password: str) -> None:
+    """A person's own new password needs the current one, checked under the login limits (a wrong one counts
+    as a failed login, and while the account is over its limit even the right one is refused)."""
+    if throttle.blocked(user.email) is not None or not check_password_hash(user.password_hash, current or ""):
+        throttle.record_failure(user.email)
+        raise ValidationFailed({"current_password": [WRONG_CURRENT_PASSWORD]})
+    change_password(user, password)
+
+
 def set_locale(user, locale: str) -> None:
     if locale in LANGUAGES:
         user.locale = locale
