@@ -118,3 +118,15 @@ def test_a_deactivated_person_s_reset_link_stops_working(app):
     person.active = False
     db.session.commit()
     assert fresh_client(app).get(path).status_code == 410
+
+
+def test_an_operator_prints_a_single_use_set_password_link_from_the_command_line(app):
+    person = f.user("reviewer")
+    result = app.test_cli_runner().invoke(args=["users", "password-link", person.email])
+    assert result.exit_code == 0, result.output
+    path = _path_in(result.output)
+    client = fresh_client(app)
+    assert client.post(path, data={"password": NEW_PASSWORD}).status_code == 303
+    assert fresh_client(app).get(path).status_code == 410
+    unknown = app.test_cli_runner().invoke(args=["users", "password-link", "nobody@example.org"])
+    assert unknown.exit_code != 0
