@@ -148,6 +148,21 @@ def set_password_command(email, password_stdin) -> None:
     click.echo(f"Password of {user.email} changed; every session and API token of theirs has ended.")
 
 
+@users_cli.command("password-link")
+@click.argument("email")
+@click.option(
+    "--invitation", is_flag=True, help="An invitation link (INVITATION_DAYS) instead of a reset (PASSWORD_RESET_HOURS)."
+)
+def password_link_command(email, invitation) -> None:
+    """Print a single-use link with which the user sets a new password (when no mail can reach them)."""
+    from certification.accounts import links
+
+    user = _user_or_fail(email)
+    if not user.active:
+        fail(f"{user.email} is deactivated; reactivate them first.")
+    click.echo(links.link_for(user, links.INVITATION if invitation else links.RESET))
+
+
 @users_cli.command("end-sessions")
 @click.argument("email")
 def end_sessions_command(email) -> None:

@@ -133,6 +133,7 @@ FIELDS = (
     N_("opens_on"),
     N_("organization_id"),
     N_("password"),
+    N_("current_password"),
     N_("proposed_text"),
     N_("rating"),
     N_("reason"),

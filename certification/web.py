@@ -102,6 +102,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(sessions.load_user)
     throttle.init_app(app)
 
+    from certification.accounts import account_views, people_views  # noqa: F401  (routes of the accounts blueprint)
     from certification.accounts.views import bp as accounts_bp
     from certification.applications.views import bp as applications_bp
     from certification.certificates.views import bp as certificates_bp

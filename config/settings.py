@@ -66,6 +66,11 @@ class Base:
     # moving window, counted in Redis when REDIS_URL is set (shared by every web process), else in memory.
     LOGIN_ACCOUNT_LIMIT = os.environ.get("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes")
     LOGIN_CLIENT_LIMIT = os.environ.get("LOGIN_CLIENT_LIMIT", "50 per 15 minutes")
+    # Forgot-password requests, per e-mail (known or not) and per client; and how long the mailed links live.
+    PASSWORD_RESET_ACCOUNT_LIMIT = os.environ.get("PASSWORD_RESET_ACCOUNT_LIMIT", "3 per hour")
+    PASSWORD_RESET_CLIENT_LIMIT = os.environ.get("PASSWORD_RESET_CLIENT_LIMIT", "20 per hour")
+    PASSWORD_RESET_HOURS = int(os.environ.get("PASSWORD_RESET_HOURS", 2))
+    INVITATION_DAYS = int(os.environ.get("INVITATION_DAYS", 7))
     # Reverse proxies in front of the app that set X-Forwarded-For/-Proto; 0 = the client connects directly
     # (a forwarded header sent by a client is then ignored).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", 0))

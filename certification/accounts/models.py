@@ -10,6 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from certification.extensions import db
+from certification.records import ChainedRecord
 from certification.types import UTCDateTime, enum_column, utcnow
 
 
@@ -77,3 +78,21 @@ class Affiliation(db.Model):
 
     user = relationship("User", back_populates="affiliations", lazy="raise")
     organization = relationship("Organization", lazy="raise")
+
+
+class PersonChange(ChainedRecord, db.Model):
+    """An admin's change to a person (role, active, organisation, invitation): who, when, old → new.
+    Append-only and hash-chained per person, written in the same transaction as the change (certification.records)."""
+
+    __tablename__ = "person_changes"
+    __table_args__ = (sa.UniqueConstraint("person_id", "prev_hash", name="uq_person_changes_chain"),)
+    __chain__ = "person_id"
+    __hashed__ = ("person_id", "actor_id", "field", "old", "new", "at")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    field: Mapped[str] = mapped_column(sa.String(20))
+    old: Mapped[str] = mapped_column(sa.String(200), default="")
+    new: Mapped[str] = mapped_column(sa.String(200), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -34,6 +34,17 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
                 areas=(), countries=(), languages=(), max_active_assignments: int = 3,
                 locale: str = "es") -> User:  # fmt: skip
     """Create a user; applicants belong to exactly one organisation. The password is stored hashed (scrypt)."""
+    user = new_user(email=email, name=name, role=role, password=password, organization_id=organization_id,
+                    areas=areas, countries=countries, languages=languages,
+                    max_active_assignments=max_active_assignments, locale=locale)  # fmt: skip
+    commit()
+    return user
+
+
+def new_user(*, email: str, name: str, role: str, password: str, organization_id: int | None = None,
+             areas=(), countries=(), languages=(), max_active_assignments: int = 3,
+             locale: str = "es") -> User:  # fmt: skip
+    """create_user's checks and the new row, added to the caller's unit of work (not committed)."""
     errors: dict[str, list[str]] = {}
     email = normalise_email(email)
     if not EMAIL.match(email) or len(email) > 254:
@@ -66,7 +77,6 @@ def create_user(*, email: str, name: str, role: str, password: str, organization
         languages=list(languages), max_active_assignments=max_active_assignments, locale=locale,
     )  # fmt: skip
     db.session.add(user)
-    commit()
     return user
 
 
@@ -127,6 +137,18 @@ def change_password(user: User, password: str) -> None:
     user.password_hash = generate_password_hash(password)
     end_all_sessions(user, "password changed", commit_now=False)
     commit()
+
+
+WRONG_CURRENT_PASSWORD = N_("The current password is not right.")
+
+
+def change_own_password(user: User, current: str, password: str) -> None:
+    """A person's own new password needs the current one, checked under the login limits (a wrong one counts
+    as a failed login, and while the account is over its limit even the right one is refused)."""
+    if throttle.blocked(user.email) is not None or not check_password_hash(user.password_hash, current or ""):
+        throttle.record_failure(user.email)
+        raise ValidationFailed({"current_password": [WRONG_CURRENT_PASSWORD]})
+    change_password(user, password)
 
 
 def set_locale(user, locale: str) -> None:

@@ -54,11 +54,16 @@ class _Counter:
 
 
 def init_app(app: Flask) -> None:
-    for setting in ("LOGIN_ACCOUNT_LIMIT", "LOGIN_CLIENT_LIMIT"):  # a typo stops the start, not every login
+    for setting in (
+        "LOGIN_ACCOUNT_LIMIT",
+        "LOGIN_CLIENT_LIMIT",
+        "PASSWORD_RESET_ACCOUNT_LIMIT",
+        "PASSWORD_RESET_CLIENT_LIMIT",
+    ):  # a typo stops the start, not every login
         try:
-            parse(app.config[setting])
+            parse(app.config.get(setting, "5 per hour"))
         except ValueError as exc:
-            raise ValueError(f"{setting} must read like '5 per 15 minutes', not {app.config[setting]!r}") from exc
+            raise ValueError(f"{setting} must read like '5 per 15 minutes', not {app.config.get(setting)!r}") from exc
     app.extensions[EXTENSION] = _Counter(storage_uri(app.config), app.config.get("LOGIN_THROTTLE_PREFIX", "sello"))
 
 
@@ -118,6 +123,23 @@ def record_failure(email: str) -> None:
     counter = _counter()
     for rule, key in _keys(email):
         counter.run("hit", parse(rule), key)
+
+
+def allow_reset_request(email: str) -> bool:
+    """Count one forgot-password request for the account (known or not) and the client; False once either is
+    over PASSWORD_RESET_ACCOUNT_LIMIT / PASSWORD_RESET_CLIENT_LIMIT (a mailbox is not flooded with links)."""
+    from certification.accounts.services import normalise_email
+
+    counter = _counter()
+    account = hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
+    keys = [(current_app.config.get("PASSWORD_RESET_ACCOUNT_LIMIT", "3 per hour"), f"reset-account:{account}")]
+    if has_request_context():
+        keys.append((current_app.config.get("PASSWORD_RESET_CLIENT_LIMIT", "20 per hour"),
+                     f"reset-client:{client_address()}"))  # fmt: skip
+    allowed = True
+    for rule, key in keys:
+        allowed = counter.run("hit", parse(rule), key) and allowed
+    return allowed
 
 
 def reset(app: Flask) -> None:

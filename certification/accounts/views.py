@@ -19,12 +19,14 @@ from certification.accounts.forms import (
 from certification.accounts.models import Role
 from certification.accounts.services import attempt_login, end_all_sessions
 from certification.applications.policies import is_staff
+from certification.i18n_places import country_choices, language_choices
 from certification.redirects import same_origin_path
 from certification.reviews import queries as review_queries
 from certification.reviews import services as review_services
 from certification.reviews.policies import affiliation_conflicts
 from certification.types import utcnow
 from certification.ui import page_arg, run
+from certification.validation import search_pattern
 
 bp = Blueprint("accounts", __name__)
 
@@ -74,8 +76,9 @@ def _flash_form_errors(form) -> None:
 def reviewers():
     """Every reviewer with areas, countries, languages, capacity and current load (paginated)."""
     _staff_only()
-    page, loads = review_queries.reviewer_page(page_arg())
-    return render_template("accounts/reviewers.html", page=page, loads=loads)
+    q = request.args.get("q", "")
+    page, loads = review_queries.reviewer_page(page_arg(), pattern=search_pattern(q))
+    return render_template("accounts/reviewers.html", page=page, loads=loads, q=q)
 
 
 @bp.get("/reviewers/<int:reviewer_id>")
@@ -86,10 +89,11 @@ def reviewer_profile(reviewer_id: int):
     if reviewer is None:
         abort(404)
     form = ReviewerProfileForm(
-        areas=reviewer.areas, countries=", ".join(reviewer.countries or []),
-        languages=", ".join(reviewer.languages or []), max_active_assignments=reviewer.max_active_assignments,
-        active=reviewer.active,
+        areas=reviewer.areas, countries=reviewer.countries or [], languages=reviewer.languages or [],
+        max_active_assignments=reviewer.max_active_assignments, active=reviewer.active,
     )  # fmt: skip
+    form.countries.choices = country_choices(reviewer.countries or [])
+    form.languages.choices = language_choices(reviewer.languages or [])
     return render_template(
         "accounts/reviewer_profile.html", reviewer=reviewer, form=form, affiliation_form=AffiliationForm(),
         end_form=EndAffiliationForm(), organizations=review_queries.organizations_for_choice(),
@@ -175,8 +179,10 @@ def own_profile():
     """A reviewer's own page: the languages they review in and the conflicts of interest they declared."""
     if current_user.role != Role.REVIEWER:
         abort(404)
+    languages_form = LanguagesForm(languages=current_user.languages or [])
+    languages_form.languages.choices = language_choices(current_user.languages or [])
     return render_template(
-        "accounts/own_profile.html", languages_form=LanguagesForm(languages=", ".join(current_user.languages or [])),
+        "accounts/own_profile.html", languages_form=languages_form,
         conflict_form=DeclareConflictForm(), declared=review_queries.declared_conflicts_of(current_user.id),
         organizations=review_queries.organizations_for_choice(),
     )  # fmt: skip

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from certification.errors import Duplicate, ValidationFailed
+from certification.errors import Duplicate, NotFound, ValidationFailed
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
@@ -27,5 +27,56 @@ def create_organization(*, name: str, country: str, legal_form: str = "", networ
     organization = Organization(name=name, country=country, legal_form=(legal_form or "")[:120],
                                 network=(network or "")[:120])  # fmt: skip
     db.session.add(organization)
+    commit()
+    return organization
+
+
+def _staff(actor) -> None:
+    from certification.applications.policies import is_staff
+
+    if not is_staff(actor):
+        raise NotFound("organization")
+
+
+def organizations_page(page: int, *, pattern: str | None = None, country: str | None = None, per_page: int = 25):
+    """One page of organisations, by name (a search_pattern) and country: two queries."""
+    from certification.pagination import paginate
+
+    query = select(Organization)
+    if pattern:
+        query = query.where(Organization.name.ilike(pattern, escape="\\"))
+    if country:
+        query = query.where(Organization.country == country.upper()[:2])
+    return paginate(query, (Organization.name, Organization.id), page, per_page)
+
+
+def add_organization(actor, *, name: str, country: str, legal_form: str = "", network: str = "") -> Organization:
+    """Facilitators and admins register an MFI."""
+    _staff(actor)
+    return create_organization(name=name, country=country, legal_form=legal_form, network=network)
+
+
+def update_organization(actor, organization_id: int, *, name: str, country: str, legal_form: str = "",
+                        network: str = "") -> Organization:  # fmt: skip
+    _staff(actor)
+    organization = db.session.get(Organization, organization_id, with_for_update=True)
+    if organization is None:
+        raise NotFound("organization")
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = [N_("A name of 1 to 200 characters is required.")]
+    country = (country or "").strip().upper()
+    if len(country) != 2 or not country.isalpha() or not country.isascii():
+        errors["country"] = [N_("Use the two-letter ISO 3166 country code, e.g. PE.")]
+    if errors:
+        raise ValidationFailed(errors)
+    taken = db.session.scalar(
+        select(Organization.id).where(Organization.name == name, Organization.id != organization.id)
+    )
+    if taken is not None:
+        raise Duplicate(N_("An organisation with this name already exists."))
+    organization.name, organization.country = name, country
+    organization.legal_form, organization.network = (legal_form or "").strip()[:120], (network or "").strip()[:120]
     commit()
     return organization

@@ -455,11 +455,17 @@ def auto_assign_names(plan) -> dict:
     return {"applications": applications, "reviewers": reviewers}
 
 
-def reviewer_page(page: int, per_page: int = 25):
-    """One page of reviewers with their affiliations and loads: four queries whatever the number of rows."""
+def reviewer_page(page: int, per_page: int = 25, *, pattern: str | None = None):
+    """One page of reviewers with their affiliations and loads: four queries whatever the number of rows.
+    `pattern` (certification.validation.search_pattern) narrows by name or e-mail."""
+    from sqlalchemy import or_
+
     from certification.pagination import paginate
 
-    people = paginate(select(User).where(User.role == Role.REVIEWER), (User.name, User.id), page, per_page,
+    query = select(User).where(User.role == Role.REVIEWER)
+    if pattern:
+        query = query.where(or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
+    people = paginate(query, (User.name, User.id), page, per_page,
                       options=(selectinload(User.affiliations),))  # fmt: skip
     return people, active_counts([p.id for p in people.items])
 

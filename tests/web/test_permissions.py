@@ -41,6 +41,12 @@ class Probe:
     api: bool = False  # /api/v1: a bearer token instead of the session, JSON instead of a form
 
 
+def _token(w) -> str:
+    from tests.web.helpers import URL_PARAMETERS
+
+    return URL_PARAMETERS["token"](w)
+
+
 def everyone(status: int) -> dict[str, int]:
     return dict.fromkeys(ROLES, status)
 
@@ -82,6 +88,16 @@ MATRIX: list[Probe] = [
     Probe("accounts.login", "POST", lambda w: "/login", everyone(401),
           data=lambda w: {"email": w.member.email, "password": "no es la clave"}, label="wrong password"),
     Probe("main.language", "POST", lambda w: "/language", everyone(303), data=lambda w: {"lang": "en"}),
+    Probe("accounts.forgot_password", "GET", lambda w: "/password/forgot", everyone(200)),
+    Probe("accounts.forgot_password", "POST", lambda w: "/password/forgot", everyone(422),
+          data=lambda w: {"email": ""}, label="no e-mail"),
+    # A link signed for something else (a notification setting) sets no password, for anyone.
+    Probe("accounts.reset_password", "GET", lambda w: f"/password/reset/{_token(w)}", everyone(410)),
+    Probe("accounts.reset_password", "POST", lambda w: f"/password/reset/{_token(w)}", everyone(410),
+          data=lambda w: {"password": "plum orchard lantern 42"}),
+    Probe("accounts.accept_invitation", "GET", lambda w: f"/welcome/{_token(w)}", everyone(410)),
+    Probe("accounts.accept_invitation", "POST", lambda w: f"/welcome/{_token(w)}", everyone(410),
+          data=lambda w: {"password": "plum orchard lantern 42"}),
     Probe("certificates.registry", "GET", lambda w: "/registry", everyone(200)),
     Probe("certificates.verify_form", "GET", lambda w: "/verify", everyone(200)),
     Probe("certificates.verify", "GET", lambda w: f"/verify/{w.verification_code}", everyone(200)),
@@ -95,6 +111,12 @@ MATRIX: list[Probe] = [
           logged_in(200, anonymous=404)),
     # --- logged-in pages ----------------------------------------------------------------------------------
     Probe("accounts.logout", "POST", lambda w: "/logout", logged_in(303), own_session=True),
+    Probe("accounts.account", "GET", lambda w: "/account", logged_in(200)),
+    Probe("accounts.update_password", "POST", lambda w: "/account/password", logged_in(422),
+          data=lambda w: {"current_password": "no es la clave", "new_password": "plum orchard lantern 42"},
+          label="wrong current password"),
+    Probe("accounts.update_language", "POST", lambda w: "/account/language", logged_in(303),
+          data=lambda w: {"locale": "es"}),
     Probe("main.dashboard", "GET", lambda w: "/dashboard", logged_in(200, assigned=302, unassigned=302)),
     Probe("applications.index", "GET", lambda w: "/applications", logged_in(200)),
     Probe("notifications.index", "GET", lambda w: "/notifications", logged_in(200)),
@@ -213,6 +235,32 @@ MATRIX: list[Probe] = [
     Probe("accounts.remove_declared_conflict", "POST",
           lambda w: f"/declared-conflicts/{w.new_declared_conflict()}/delete", staff_only(303),
           missing=lambda w: f"/declared-conflicts/{NOBODY}/delete"),
+    # People (admins; facilitators invite reviewers) and organisations (staff). The POSTs are refused for a
+    # domain reason so that the world stays as it is.
+    Probe("accounts.people_index", "GET", lambda w: "/people?q=a&role=reviewer&organization_id=1",
+          logged_in(404, admin=200)),
+    Probe("accounts.invite_person", "GET", lambda w: "/people/new", staff_only(200)),
+    Probe("accounts.invite_person", "POST", lambda w: "/people/new", staff_only(422),
+          data=lambda w: {"name": "Sin Org", "email": "probe@example.org", "role": "applicant", "locale": "es"},
+          label="an applicant without an organisation"),
+    Probe("accounts.person", "GET", lambda w: f"/people/{w.unassigned.id}", logged_in(404, admin=200)),
+    Probe("accounts.change_person_role", "POST", lambda w: f"/people/{w.unassigned.id}/role",
+          logged_in(404, admin=303), data=lambda w: {"role": "applicant"}, label="an applicant needs an organisation"),
+    Probe("accounts.change_person_organization", "POST", lambda w: f"/people/{w.unassigned.id}/organization",
+          logged_in(404, admin=303), data=lambda w: {"organization_id": str(w.org.id)}, label="not an applicant"),
+    Probe("accounts.deactivate_person", "POST", lambda w: f"/people/{w.admin.id}/deactivate",
+          logged_in(404, admin=303), label="oneself"),
+    Probe("accounts.reactivate_person", "POST", lambda w: f"/people/{w.unassigned.id}/reactivate",
+          logged_in(404, admin=303), label="already active"),
+    Probe("accounts.resend_invitation", "POST", lambda w: f"/people/{w.unassigned.id}/invitation",
+          logged_in(404, admin=303)),
+    Probe("accounts.organizations_index", "GET", lambda w: "/organizations?q=a&country=PE", staff_only(200)),
+    Probe("accounts.new_organization", "GET", lambda w: "/organizations/new", staff_only(200)),
+    Probe("accounts.new_organization", "POST", lambda w: "/organizations/new", staff_only(422),
+          data=lambda w: {"name": "Probe", "country": "P1"}, label="no such country"),
+    Probe("accounts.edit_organization", "GET", lambda w: f"/organizations/{w.org.id}", staff_only(200)),
+    Probe("accounts.edit_organization", "POST", lambda w: f"/organizations/{w.org.id}", staff_only(422),
+          data=lambda w: {"name": "", "country": "PE"}, label="no name"),
     Probe("accounts.own_profile", "GET", lambda w: "/profile", reviewers_only(200)),
     Probe("accounts.update_own_languages", "POST", lambda w: "/profile/languages", reviewers_only(303),
           data=lambda w: {"languages": "es, qu"}),

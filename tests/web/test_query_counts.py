@@ -23,6 +23,7 @@ class Rows:
 
     def __init__(self):
         self.facilitator = f.user("facilitator")
+        self.admin = f.user("admin")
         self.reviewed = f.Walk(facilitator=self.facilitator).submit()
         self.reviewed.open_round(capacity=100)
         self.round_id = self.reviewed.round_id
@@ -63,6 +64,11 @@ def test_list_pages_issue_the_same_number_of_queries_with_3_and_30_rows(app):
         "applications searched": (rows.facilitator, "/applications?q=Financiera&state=submitted"),
         "assignments searched": (rows.facilitator, "/assignments?q=Reviewer&status=invited"),
         "registry searched": (None, "/registry?q=Financiera&area=gender"),
+        "people list": (rows.admin, "/people"),
+        "reviewers searched": (rows.facilitator, "/reviewers?q=Reviewer"),
+        "people searched": (rows.admin, "/people?q=e&role=applicant"),
+        "organisations list": (rows.facilitator, "/organizations"),
+        "organisations searched": (rows.facilitator, "/organizations?q=a&country=PE"),
     }
     rows.grow_to(3)
     few = {name: statements(app, person, url) for name, (person, url) in pages.items()}
