@@ -141,3 +141,15 @@ def test_the_registry_searches_by_organisation_or_certificate_number(app):
     assert wanted_number in html and other_number not in html
     html = client.get(f"/registry?q={other_number}").get_data(as_text=True)
     assert other_number in html and wanted_number not in html
+
+
+def test_the_registry_offers_its_search_box_and_labels_each_cell_for_the_phone_cards(app):
+    walk = f.Walk(org=f.organization("Caja Rural Los Andes"))
+    number = f.registry_certificate(walk.id).number
+    client = fresh_client(app)
+    html = client.get("/registry?q=andes&area=gender&lang=en").get_data(as_text=True)
+    assert 'role="search"' in html and 'name="q" value="andes"' in html
+    assert 'name="area" value="gender"' in html, "the chosen area rides along with a new search"
+    assert 'class="table cards-on-phone"' in html and 'data-label="Expires"' in html and number in html
+    html = client.get("/registry?q=nadie&lang=en").get_data(as_text=True)
+    assert "No certified institution matches." in html and "Show the whole registry" in html
