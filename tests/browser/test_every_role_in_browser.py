@@ -93,6 +93,7 @@ def _seed(app) -> dict:
             "under_review": application.id,
             "invitation": invitation.id,
             "second": second.id,
+            "pilot": pilot.id,
         }
     certificate = db.session.scalar(select(Certificate))
     standards = {s.status.value: s.id for s in db.session.scalars(select(Standard).where(Standard.code == "GEN"))}
@@ -281,6 +282,14 @@ def test_facilitator_assigns_enrols_and_decides(site, browser, screen, lang):
         expected = "rejected"
     v.check("decided")
     assert _state(page) == expected
+
+    # Closing the round asks first, in the page itself.
+    page = v.goto(f"/pilot-rounds/{walk['pilot']}")
+    page.click("#close-round summary")
+    v.check("closing-round")
+    page.click("#close-round button.danger")
+    v.check("round-closed")
+    assert page.locator("#close-round").count() == 0, "a closed round has no further step"
     v.close()
 
 
