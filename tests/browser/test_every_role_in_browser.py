@@ -299,7 +299,18 @@ def test_admin_reads_people_standards_and_the_mail_outbox(site, browser, screen,
     v.goto("/dashboard")
     v.goto("/standards")
     for status, standard_id in site["standards"].items():
-        v.goto(f"/standards/{standard_id}")
+        page = v.goto(f"/standards/{standard_id}")
+        if status == "consultation":
+            # The contents' "Comment" link lands on that indicator's form, opened, without scrolling the standard.
+            link = page.locator("#contents a[href^='#comment-on-']").nth(2)
+            target = link.get_attribute("href")
+            link.click()
+            page.wait_for_function("t => document.querySelector(t).closest('details').open", arg=f"[id='{target[1:]}']")
+            v.check("comment-form-opened")
+            page.locator(f"[id='{target[1:]}'] textarea[name=comment]").fill("¿Qué cuenta como directorio?")
+            page.locator(f"[id='{target[1:]}'] button").click()
+            v.check("commented")
+            assert page.locator(".flash.success").count() == 1
         if status != "published":
             v.goto(f"/standards/{standard_id}/calibration")
     if "consultation" in site["standards"]:

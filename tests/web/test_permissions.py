@@ -95,7 +95,7 @@ MATRIX: list[Probe] = [
           logged_in(200, anonymous=404)),
     # --- logged-in pages ----------------------------------------------------------------------------------
     Probe("accounts.logout", "POST", lambda w: "/logout", logged_in(303), own_session=True),
-    Probe("main.dashboard", "GET", lambda w: "/dashboard", logged_in(200, assigned=302, unassigned=302)),
+    Probe("main.dashboard", "GET", lambda w: "/dashboard", logged_in(200)),
     Probe("applications.index", "GET", lambda w: "/applications", logged_in(200)),
     Probe("notifications.index", "GET", lambda w: "/notifications", logged_in(200)),
     Probe("notifications.unread_json", "GET", lambda w: "/notifications/unread.json", logged_in(200)),
