@@ -23,7 +23,9 @@ from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus
 from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore
 from certification.seals.models import Indicator, Standard
-from workflows.application import APPEAL_WINDOW, State
+from standards.scoring import ScoreResult, compute_score
+from workflows.application import APPEAL_WINDOW, EDITABLE_STATES, State
+from workflows.messages import Unmet
 
 LIMIT = 10
 DUE_SOON = timedelta(days=7)
@@ -46,6 +48,9 @@ class ApplicationProgress:
     certificate: Certificate | None
     appeal_until: date | None  # a rejection may be appealed until this day
     today: date
+    # While editable: the self-assessment scored with the standard's formula, and the rules it would fail.
+    preview: ScoreResult | None = None
+    preview_problems: tuple[Unmet, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -132,6 +137,7 @@ def applicant_progress(user, now: datetime) -> list[ApplicationProgress]:
     certificates = {
         c.application_id: c for c in db.session.scalars(select(Certificate).where(Certificate.application_id.in_(ids)))
     }
+    previews = _readiness_previews([a for a in applications if a.state in EDITABLE_STATES])
     out = []
     for a in applications:
         n, essential = totals.get(a.standard_id, (0, 0))
@@ -148,8 +154,32 @@ def applicant_progress(user, now: datetime) -> list[ApplicationProgress]:
                 certificates.get(a.id),
                 appeal_until,
                 now.date(),
-            )  # fmt: skip
+                *previews.get(a.id, (None, ())),
+            )
         )
+    return out
+
+
+def _readiness_previews(drafts: list[Application]) -> dict[int, tuple[ScoreResult, tuple[Unmet, ...]]]:
+    """Each editable application's self-ratings run through its standard's formula: one statement for the
+    ratings, and the rules once per standard (an institution has at most one open application per seal)."""
+    from certification.applications.queries import ineligibility_unmet
+    from certification.seals.queries import scoring_rules
+
+    if not drafts:
+        return {}
+    ratings: dict[int, dict[str, list[int]]] = {a.id: {} for a in drafts}
+    for application_id, code, rating in db.session.execute(
+        select(SelfAssessment.application_id, Indicator.code, SelfAssessment.rating)
+        .join(Indicator, Indicator.id == SelfAssessment.indicator_id)
+        .where(SelfAssessment.application_id.in_(list(ratings)), SelfAssessment.rating.is_not(None))
+    ):
+        ratings[application_id][code] = [rating]
+    rules = {a.standard_id: scoring_rules(a.standard) for a in drafts}
+    out = {}
+    for a in drafts:
+        result = compute_score(rules[a.standard_id], ratings[a.id])
+        out[a.id] = (result, ineligibility_unmet(result.ineligibility_reasons))
     return out
 
 

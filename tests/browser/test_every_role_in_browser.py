@@ -169,6 +169,10 @@ def test_applicant_drafts_self_assesses_links_evidence_and_submits(site, browser
     assert page.locator("#why-submit a").count() >= 1
     assert page.locator("#action-withdraw details.confirm").count() == 1, "withdrawing asks first"
 
+    page = v.goto("/dashboard")
+    card = page.locator("article.progress-card")
+    assert card.count() == 1 and card.locator("progress").count() == 2, "self-assessment and evidence progress"
+    page = v.goto(f"/applications/{application_id}")
     page.click("#self-assessment a.button")  # "Start the self-assessment"
     first, second = site["codes"][:2]
     assert page.url.endswith(f"/self-assessment/{first}")
@@ -205,6 +209,8 @@ def test_applicant_drafts_self_assesses_links_evidence_and_submits(site, browser
 def test_reviewer_accepts_an_invitation_scores_and_submits(site, browser, screen, lang):
     walk = site["walks"][f"{screen}-{lang}"]
     v = _visit(site, browser, screen, lang, "reviewer", walk["reviewer"])
+    page = v.goto("/dashboard")
+    assert page.locator(f"#invitations a[href$='/assignments/{walk['invitation']}']").count() >= 1
     page = v.goto("/assignments")
     card = page.locator(".card-row").filter(
         has=page.locator(f"form[action$='/assignments/{walk['invitation']}/accept']")
@@ -242,7 +248,8 @@ def test_reviewer_accepts_an_invitation_scores_and_submits(site, browser, screen
 def test_facilitator_assigns_enrols_and_decides(site, browser, screen, lang):
     walk = site["walks"][f"{screen}-{lang}"]
     v = _visit(site, browser, screen, lang, "facilitator", FACILITATOR_EMAIL, DEMO_PASSWORD)
-    v.goto("/dashboard")
+    page = v.goto("/dashboard")
+    assert page.locator("nav.cards a.card").count() == 6, "each queue's size first"
     with site["app"].app_context():
         newcomer = _user(walk["newcomer"])
         submitted = db.session.scalar(
@@ -296,7 +303,8 @@ def test_facilitator_assigns_enrols_and_decides(site, browser, screen, lang):
 @pytest.mark.parametrize(("screen", "lang"), COMBOS, ids=IDS)
 def test_admin_reads_people_standards_and_the_mail_outbox(site, browser, screen, lang):
     v = _visit(site, browser, screen, lang, "admin", ADMIN_EMAIL, DEMO_PASSWORD)
-    v.goto("/dashboard")
+    page = v.goto("/dashboard")
+    assert page.locator("nav.cards a[href*='/admin/mail']").count() == 1, "failed mail is the administrator's too"
     v.goto("/standards")
     for status, standard_id in site["standards"].items():
         page = v.goto(f"/standards/{standard_id}")

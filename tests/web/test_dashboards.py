@@ -136,3 +136,21 @@ def test_an_administrator_also_sees_failed_mails(app):
     html = _dashboard(app, admin)
     failed = html.split("/admin/mail?status=failed")[1].split("</a>")[0]
     assert "Failed e-mails" in failed and "<strong>0</strong>" not in failed
+
+
+def test_a_draft_shows_its_self_assessment_scored_by_dimension_and_the_rules_it_would_fail(app):
+    from certification.seals.queries import scoring_rules
+    from standards.scoring import compute_score
+
+    low = f.Walk(org=f.organization("Caja Modesta")).self_assess(rating_for=lambda i: i.scale_min)
+    html = _dashboard(app, low.applicant)
+    card = _card(html, low.application.reference)
+    assert "Readiness preview" in card and "would not pass yet" in card
+    expected = compute_score(scoring_rules(low.std), {i.code: [i.scale_min] for i in low.indicators})
+    assert f"{expected.overall:.1f} / 100" in card, "the standard's own formula"
+    for code in expected.dimensions:
+        assert f"<span>{code}</span>" in card
+    assert "overall score below the pass threshold" in card
+
+    high = f.Walk(org=f.organization("Caja Segura")).self_assess()
+    assert "would pass" in _card(_dashboard(app, high.applicant), high.application.reference)
