@@ -186,6 +186,10 @@ def test_applicant_drafts_self_assesses_links_evidence_and_submits(site, browser
 
     with site["app"].app_context():  # the other indicators, as the applicant would over several sittings
         _self_assess_all(_user(walk["newcomer"]), application_id, indicators_of(site["gender"]), skip=(first,))
+    page = v.goto("/dashboard")
+    page.click("article.progress-card details.preview summary")
+    v.check("readiness-preview")
+    assert page.locator("details.preview .dim").count() >= 2, "the self-assessment scored by dimension"
     page = v.goto(f"/applications/{application_id}")
     evidence_form = page.locator("form[action$='/evidence']")
     evidence_form.locator("input[type=file]").set_input_files(
