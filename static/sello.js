@@ -8,19 +8,6 @@
   if (phone.addEventListener) phone.addEventListener("change", fit);
 })();
 
-/* Closing a pilot round ends its reviews for good: ask before the status form sends "closed". */
-(function () {
-  document.addEventListener("submit", function (event) {
-    var button = event.submitter;
-    if (button && button.name === "status" && button.value === "closed" && button.dataset.confirmed !== "yes") {
-      var question = document.documentElement.lang === "es"
-        ? "¿Cerrar la ronda? Las evaluaciones en curso ya no podrán cambiar."
-        : "Close the round? Reviews in progress can no longer change.";
-      if (!window.confirm(question)) event.preventDefault();
-    }
-  });
-})();
-
 /* A table wider than a phone scrolls sideways inside itself: let the keyboard reach it too. */
 document.addEventListener("DOMContentLoaded", function () {
   var tables = document.querySelectorAll("table.table");

@@ -7,9 +7,9 @@ from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
 from certification.accounts.services import set_locale
-from certification.applications.queries import list_visible
 from certification.applications.services import count_by_state
-from certification.reviews.models import AssignmentStatus
+from certification.main import queries
+from certification.types import utcnow
 from certification.ui import safe_back
 from config.settings import LANGUAGES
 
@@ -32,11 +32,19 @@ def favicon():
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    counts = count_by_state(current_user)
-    if current_user.role == Role.REVIEWER:
-        return redirect(url_for("reviews.my_assignments"))
-    recent = list_visible(current_user, per_page=10)
-    return render_template("main/dashboard.html", counts=counts, recent=recent, statuses=AssignmentStatus)
+    """What needs the person now: an institution's applications and deadlines, a reviewer's invitations and
+    reviews due, staff's queues (and, for an administrator, failed mail and outbox rows)."""
+    now = utcnow()
+    role = current_user.role
+    context = {"counts": {}, "mine": [], "review_work": None, "staff_work": None}
+    if role == Role.APPLICANT:
+        context["mine"] = queries.applicant_progress(current_user, now)
+    elif role == Role.REVIEWER:
+        context["review_work"] = queries.reviewer_work(current_user, now.date())
+    else:
+        context["staff_work"] = queries.staff_work(current_user, now.date(), admin=role == Role.ADMIN)
+        context["counts"] = count_by_state(current_user)
+    return render_template("main/dashboard.html", today=now.date(), **context)
 
 
 @bp.post("/language")

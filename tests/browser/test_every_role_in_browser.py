@@ -93,6 +93,7 @@ def _seed(app) -> dict:
             "under_review": application.id,
             "invitation": invitation.id,
             "second": second.id,
+            "pilot": pilot.id,
         }
     certificate = db.session.scalar(select(Certificate))
     standards = {s.status.value: s.id for s in db.session.scalars(select(Standard).where(Standard.code == "GEN"))}
@@ -137,7 +138,13 @@ def _state(page) -> str:
 def test_anonymous_visitor_reads_the_registry_verifies_and_reads_the_standards(site, browser, screen, lang):
     v = _visit(site, browser, screen, lang, "anonymous")
     v.goto("/")
-    v.goto("/registry")
+    page = v.goto("/registry")
+    if site["verification_code"]:
+        assert page.locator("main table.cards-on-phone td[data-label]").count() >= 1, "each cell is labelled"
+        page.fill("main form[role=search] input[name=q]", "zzz-nobody")
+        page.click("main form[role=search] button")
+        v.check("registry-searched")
+        assert page.locator("main .empty").count() == 1, "a search that finds nothing says so"
     v.goto("/verify")
     if site["verification_code"]:
         v.goto(f"/verify/{site['verification_code']}")
@@ -162,6 +169,10 @@ def test_applicant_drafts_self_assesses_links_evidence_and_submits(site, browser
     assert page.locator("#why-submit a").count() >= 1
     assert page.locator("#action-withdraw details.confirm").count() == 1, "withdrawing asks first"
 
+    page = v.goto("/dashboard")
+    card = page.locator("article.progress-card")
+    assert card.count() == 1 and card.locator("progress").count() == 2, "self-assessment and evidence progress"
+    page = v.goto(f"/applications/{application_id}")
     page.click("#self-assessment a.button")  # "Start the self-assessment"
     first, second = site["codes"][:2]
     assert page.url.endswith(f"/self-assessment/{first}")
@@ -175,6 +186,10 @@ def test_applicant_drafts_self_assesses_links_evidence_and_submits(site, browser
 
     with site["app"].app_context():  # the other indicators, as the applicant would over several sittings
         _self_assess_all(_user(walk["newcomer"]), application_id, indicators_of(site["gender"]), skip=(first,))
+    page = v.goto("/dashboard")
+    page.click("article.progress-card details.preview summary")
+    v.check("readiness-preview")
+    assert page.locator("details.preview .dim").count() >= 2, "the self-assessment scored by dimension"
     page = v.goto(f"/applications/{application_id}")
     evidence_form = page.locator("form[action$='/evidence']")
     evidence_form.locator("input[type=file]").set_input_files(
@@ -198,6 +213,8 @@ def test_applicant_drafts_self_assesses_links_evidence_and_submits(site, browser
 def test_reviewer_accepts_an_invitation_scores_and_submits(site, browser, screen, lang):
     walk = site["walks"][f"{screen}-{lang}"]
     v = _visit(site, browser, screen, lang, "reviewer", walk["reviewer"])
+    page = v.goto("/dashboard")
+    assert page.locator(f"#invitations a[href$='/assignments/{walk['invitation']}']").count() >= 1
     page = v.goto("/assignments")
     card = page.locator(".card-row").filter(
         has=page.locator(f"form[action$='/assignments/{walk['invitation']}/accept']")
@@ -235,7 +252,8 @@ def test_reviewer_accepts_an_invitation_scores_and_submits(site, browser, screen
 def test_facilitator_assigns_enrols_and_decides(site, browser, screen, lang):
     walk = site["walks"][f"{screen}-{lang}"]
     v = _visit(site, browser, screen, lang, "facilitator", FACILITATOR_EMAIL, DEMO_PASSWORD)
-    v.goto("/dashboard")
+    page = v.goto("/dashboard")
+    assert page.locator("nav.cards a.card").count() == 6, "each queue's size first"
     with site["app"].app_context():
         newcomer = _user(walk["newcomer"])
         submitted = db.session.scalar(
@@ -275,16 +293,36 @@ def test_facilitator_assigns_enrols_and_decides(site, browser, screen, lang):
         expected = "rejected"
     v.check("decided")
     assert _state(page) == expected
+
+    # Closing the round asks first, in the page itself.
+    page = v.goto(f"/pilot-rounds/{walk['pilot']}")
+    page.click("#close-round summary")
+    v.check("closing-round")
+    page.click("#close-round button.danger")
+    v.check("round-closed")
+    assert page.locator("#close-round").count() == 0, "a closed round has no further step"
     v.close()
 
 
 @pytest.mark.parametrize(("screen", "lang"), COMBOS, ids=IDS)
 def test_admin_reads_people_standards_and_the_mail_outbox(site, browser, screen, lang):
     v = _visit(site, browser, screen, lang, "admin", ADMIN_EMAIL, DEMO_PASSWORD)
-    v.goto("/dashboard")
+    page = v.goto("/dashboard")
+    assert page.locator("nav.cards a[href*='/admin/mail']").count() == 1, "failed mail is the administrator's too"
     v.goto("/standards")
     for status, standard_id in site["standards"].items():
-        v.goto(f"/standards/{standard_id}")
+        page = v.goto(f"/standards/{standard_id}")
+        if status == "consultation":
+            # The contents' "Comment" link lands on that indicator's form, opened, without scrolling the standard.
+            link = page.locator("#contents a[href^='#comment-on-']").nth(2)
+            target = link.get_attribute("href")
+            link.click()
+            page.wait_for_function("t => document.querySelector(t).closest('details').open", arg=f"[id='{target[1:]}']")
+            v.check("comment-form-opened")
+            page.locator(f"[id='{target[1:]}'] textarea[name=comment]").fill("¿Qué cuenta como directorio?")
+            page.locator(f"[id='{target[1:]}'] button").click()
+            v.check("commented")
+            assert page.locator(".flash.success").count() == 1
         if status != "published":
             v.goto(f"/standards/{standard_id}/calibration")
     if "consultation" in site["standards"]:

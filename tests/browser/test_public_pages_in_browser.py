@@ -48,7 +48,9 @@ def test_rubric_descriptors_use_the_width_of_the_page(public_site, browser, scre
     page = browser.new_page(viewport=viewport)
     for standard_id in public_site["standard_ids"]:
         page.goto(f"{public_site['url']}/standards/{standard_id}?lang={lang}")
-        widths = page.eval_on_selector_all("dl.rubric dd", "els => els.map(e => e.getBoundingClientRect().width)")
+        widths = page.eval_on_selector_all(
+            ".rubric-table tbody td", "els => els.map(e => e.getBoundingClientRect().width)"
+        )
         assert widths, "the page shows the rubric of every indicator"
         # A descriptor squeezed into the level column runs one letter per line (the page was 85 screens tall).
         assert min(widths) > viewport["width"] * 0.55, (standard_id, min(widths))

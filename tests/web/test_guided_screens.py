@@ -141,3 +141,34 @@ def test_the_registry_searches_by_organisation_or_certificate_number(app):
     assert wanted_number in html and other_number not in html
     html = client.get(f"/registry?q={other_number}").get_data(as_text=True)
     assert other_number in html and wanted_number not in html
+
+
+def test_the_registry_offers_its_search_box_and_labels_each_cell_for_the_phone_cards(app):
+    walk = f.Walk(org=f.organization("Caja Rural Los Andes"))
+    number = f.registry_certificate(walk.id).number
+    client = fresh_client(app)
+    html = client.get("/registry?q=andes&area=gender&lang=en").get_data(as_text=True)
+    assert 'role="search"' in html and 'name="q" value="andes"' in html
+    assert 'name="area" value="gender"' in html, "the chosen area rides along with a new search"
+    assert 'class="table cards-on-phone"' in html and 'data-label="Expires"' in html and number in html
+    html = client.get("/registry?q=nadie&lang=en").get_data(as_text=True)
+    assert "No certified institution matches." in html and "Show the whole registry" in html
+
+
+def test_closing_a_pilot_round_asks_first_without_javascript_and_other_steps_do_not(app):
+    from certification.pilots.services import change_status
+
+    facilitator = f.user("facilitator")
+    walk = f.Walk(facilitator=facilitator).submit().open_round()
+    client = fresh_client(app, facilitator)
+    html = client.get(f"/pilot-rounds/{walk.round_id}?lang=en").get_data(as_text=True)
+    assert 'name="status" value="in_progress"' in html
+    assert 'id="close-round"' not in html, "starting the round needs no confirmation"
+    change_status(facilitator, walk.round_id, "in_progress")
+    html = client.get(f"/pilot-rounds/{walk.round_id}?lang=en").get_data(as_text=True)
+    close = html.split('id="close-round"')[1].split("</details>")[0]
+    assert '<details class="confirm">' in close and "Close the round?" in close
+    assert 'type="hidden" name="status" value="closed"' in close and 'class="danger"' in close
+    assert 'name="status" value="closed"' not in html.split('id="close-round"')[0], "no one-click close"
+    with client.get("/static/sello.js") as script:
+        assert b"window.confirm" not in script.data

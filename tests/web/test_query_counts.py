@@ -29,6 +29,10 @@ class Rows:
         self.round_id = self.reviewed.round_id
         self.applications = 0
         self.assignments = 0
+        self.admin = f.user("admin")
+        # Invited to the reviewed application: the other reviewers' invitations grow around it.
+        self.reviewer = f.reviewer("gender", capacity=5)
+        assign_reviewer(self.facilitator, self.reviewed.id, self.reviewer.id)
 
     def grow_to(self, n: int) -> None:
         while self.applications < n:
@@ -57,6 +61,9 @@ def test_list_pages_issue_the_same_number_of_queries_with_3_and_30_rows(app):
         "applications list": (rows.facilitator, "/applications"),
         "applications list (applicant)": (member, "/applications"),
         "dashboard": (rows.facilitator, "/dashboard"),
+        "dashboard (applicant)": (member, "/dashboard"),
+        "dashboard (reviewer)": (rows.reviewer, "/dashboard"),
+        "dashboard (admin)": (rows.admin, "/dashboard"),
         "registry": (None, "/registry"),
         "assignments list": (rows.facilitator, "/assignments"),
         "pilot round page": (rows.facilitator, f"/pilot-rounds/{rows.round_id}"),

@@ -266,3 +266,36 @@ def test_resolving_a_comment_beyond_the_database_range_is_not_found(app, client)
     login(client, f.user("facilitator"))
     r = _post(client, "/standards/comments/99999999999999999999/resolution", data={"resolution": "accepted"})
     assert r.status_code == 404
+
+
+def test_a_consultation_page_opens_with_contents_linking_each_indicator_and_its_comment_form(app, client):
+    standard = version("GEN", "1.1")
+    member = f.applicant()
+    login(client, member)
+    _post(client, f"/standards/{standard.id}/indicators/GEN.B.3/comments", data={"comment": "Precisar la mediana."})
+    html = _get(client, f"/standards/{standard.id}?lang=en").get_data(as_text=True)
+    contents = html.split('id="contents"')[1].split("</nav>")[0]
+    first_indicator = html.index('class="indicator"')
+    assert html.index('id="contents"') < first_indicator, "the contents come before the first indicator"
+    for dimension in standard.dimensions:
+        assert f'href="#dimension-{dimension.code}"' in contents and f'id="dimension-{dimension.code}"' in html
+        for indicator in dimension.indicators:
+            assert f'href="#indicator-{indicator.code}"' in contents
+            assert f'href="#comment-on-{indicator.code}"' in contents, "each indicator's comment form is one click"
+            assert f'id="comment-on-{indicator.code}"' in html
+    gen_b3 = contents.split('href="#indicator-GEN.B.3"')[1].split("</li>")[0]
+    assert "1 open comment(s)" in gen_b3
+
+
+def test_the_rubric_is_a_table_of_level_and_descriptor_and_anonymous_readers_get_no_comment_links(app, client):
+    standard = version(PUBLISHED[0].code, PUBLISHED[0].version)
+    from certification.seals.queries import indicators_of
+
+    indicator = indicators_of(standard.id)[0]
+    html = _get(client, f"/standards/{standard.id}?lang=en").get_data(as_text=True)
+    rubric = html.split(f'id="indicator-{indicator.code}"')[1].split("</table>")[0]
+    assert '<th scope="col">Level</th><th scope="col">Descriptor</th>' in rubric
+    for level in indicator.scale():
+        assert f'<tr><th scope="row">{level}</th>' in rubric
+    assert 'href="#comment-on-' not in html, "no comment link for someone who may not comment"
+    assert 'href="#indicator-' in html
