@@ -32,4 +32,5 @@ class Evidence(db.Model):
     uploaded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    indicators = relationship("Indicator", secondary=evidence_indicators, lazy="raise")
+    # In the standard's order (ids follow the YAML), so every page and API answer lists them the same way.
+    indicators = relationship("Indicator", secondary=evidence_indicators, lazy="raise", order_by="Indicator.id")

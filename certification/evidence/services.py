@@ -64,7 +64,9 @@ def upload(
         raise ValidationFailed({"indicators": [N_("Link the file to at most 200 indicators.")]})
     indicators = list(
         db.session.scalars(
-            select(Indicator).where(Indicator.standard_id == application.standard_id, Indicator.code.in_(codes))
+            select(Indicator)
+            .where(Indicator.standard_id == application.standard_id, Indicator.code.in_(codes))
+            .order_by(Indicator.id)
         )
     )
     unknown = sorted(set(codes) - {i.code for i in indicators})
