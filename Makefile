@@ -28,6 +28,8 @@ translations: install
 
 # With REDIS_URL set, a Celery worker and beat run in the background and stop with the web server;
 # without it, tasks run in process after each commit and no service is needed.
+# Links in mails and certificate QR codes point at this server unless PUBLIC_BASE_URL says otherwise.
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: translations
 	$(FLASK) db upgrade
 	$(FLASK) demo
