@@ -171,6 +171,8 @@ MATRIX: list[Probe] = [
           missing=lambda w: f"/applications/{NOBODY}/certificate.pdf", label="the other organisation's certificate"),
     Probe("reviews.result", "GET", lambda w: f"/applications/{w.app.id}/result", application_object(403, 403, 200),
           missing=lambda w: f"/applications/{NOBODY}/result"),
+    Probe("reviews.result_pdf", "GET", lambda w: f"/applications/{w.app.id}/result.pdf",
+          application_object(403, 403, 200), missing=lambda w: f"/applications/{NOBODY}/result.pdf"),
     Probe("reviews.reviewers_page", "GET", lambda w: f"/applications/{w.app.id}/reviewers",
           application_object(403, 403, 200), missing=lambda w: f"/applications/{NOBODY}/reviewers"),
     Probe("reviews.compare", "GET", lambda w: f"/applications/{w.app.id}/reviews", application_object(403, 403, 200),
