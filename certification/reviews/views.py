@@ -272,6 +272,7 @@ def _result_context(application_id: int) -> dict:
         snapshot=snapshot, assessed=application_queries.self_assessments(application.id),
         comments=queries.anonymous_comments(application.id), member=is_member(current_user, application),
         certificate=application_queries.certificate_of(application.id),
+        comparison=queries.seal_comparison(application.standard.code) if application.decided_at else None,
     )  # fmt: skip
 
 
