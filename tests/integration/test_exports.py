@@ -152,3 +152,18 @@ def test_anyone_downloads_the_registry_with_its_filters_and_formulas_neutralised
     cell = load_workbook(io.BytesIO(data)).worksheets[0]["B3"]
     assert cell.value == hostile.name and cell.data_type == "s"
     assert client.get("/registry.csv?area=bogus").status_code == 400
+
+
+def test_xlsx_text_that_looks_like_a_formula_or_an_error_stays_text_and_numbers_stay_numbers():
+    from openpyxl import Workbook
+
+    from certification.seals.exports import xlsx_cell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("x")
+    sheet.append([xlsx_cell(sheet, v) for v in ("=1+1", "#N/A", "+1", "Ana", 4, 2.5)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    cells = list(load_workbook(buffer).worksheets[0].iter_rows())[0]
+    assert [c.value for c in cells] == ["=1+1", "#N/A", "+1", "Ana", 4, 2.5]
+    assert [c.data_type for c in cells[:5]] == ["s", "s", "s", "s", "n"]
