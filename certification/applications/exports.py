@@ -140,6 +140,29 @@ def score_rows(user, state=None, area=None) -> Iterator[list]:
                 yield [*start, _("moderated"), "", moderated[(a, code)]]
 
 
+def review_header() -> list[str]:
+    return [_("Reference"), _("Organisation"), _("Indicator"), _("Reviewer"), _("Score"), _("Comment"),
+            _("Submitted")]  # fmt: skip
+
+
+def review_rows(user, state=None, area=None) -> Iterator[list]:
+    """One row per submitted reviewer × indicator, with the reviewer named and the comment (staff only). One
+    query per chunk of applications."""
+    for chunk in _application_chunks(user, state, area):
+        names = {r.id: (r.reference or "", r.name) for r in chunk}
+        for a, code, name, score, comment, submitted_at in db.session.execute(
+            select(Assignment.application_id, Indicator.code, User.name, ReviewScore.score, ReviewScore.comment,
+                   Assignment.submitted_at)
+            .join(ReviewScore, ReviewScore.assignment_id == Assignment.id)
+            .join(Indicator, ReviewScore.indicator_id == Indicator.id)
+            .join(User, Assignment.reviewer_id == User.id)
+            .where(Assignment.application_id.in_(list(names)), Assignment.status == AssignmentStatus.SUBMITTED)
+            .order_by(Assignment.application_id, Indicator.code, User.name, Assignment.id)
+        ):  # fmt: skip
+            reference, organization = names[a]
+            yield [reference, organization, code, name, score, comment or "", _iso(submitted_at)]
+
+
 def csv_stream(header: list[str], rows: Iterable[list]) -> Iterator[bytes]:
     """UTF-8 CSV with a BOM (spreadsheets open the accents right), one encoded line at a time."""
     buffer = io.StringIO()

@@ -194,14 +194,18 @@ def fire(application_id: int):
 
 # --- staff exports: the list's filters, streamed -----------------------------------------------------------
 
-EXPORTS = {"applications": ("application_header", "application_rows"), "scores": ("score_header", "score_rows")}
+EXPORTS = {
+    "applications": ("application_header", "application_rows"),
+    "scores": ("score_header", "score_rows"),
+    "reviews": ("review_header", "review_rows"),
+}
 
 
-@bp.get("/applications/export/<any(applications, scores):kind>.<any(csv, xlsx):extension>")
+@bp.get("/applications/export/<any(applications, scores, reviews):kind>.<any(csv, xlsx):extension>")
 @login_required
 def export(kind: str, extension: str):
-    """Applications (with their latest score) or their scores per indicator and source, for staff; the list's
-    `state` and `area` filters apply."""
+    """Applications (with their latest score), their scores per indicator and source, or the reviewers' scores
+    and comments, for staff; the list's `state` and `area` filters apply."""
     from flask import Response, stream_with_context
 
     from certification.applications import exports

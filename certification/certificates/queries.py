@@ -10,11 +10,9 @@ from certification.extensions import db
 from certification.pagination import paginate
 
 
-def registry_page(
-    page: int = 1, per_page: int = 50, area: str | None = None, country: str | None = None, q: str | None = None
-):
-    """One page of valid certificates; `q` (certification.validation.search_pattern) matches the organisation's
-    name or the certificate number."""
+def registry_filters(area: str | None = None, country: str | None = None, q: str | None = None) -> list:
+    """The registry's conditions: valid certificates; `q` (certification.validation.search_pattern) matches the
+    organisation's name or the certificate number."""
     from certification.organizations.models import Organization
     from certification.seals.models import Standard
 
@@ -30,8 +28,15 @@ def registry_page(
         where.append(Certificate.standard_id.in_(select(Standard.id).where(Standard.area == area)))
     if country:
         where.append(Certificate.organization_id.in_(select(Organization.id).where(Organization.country == country)))
+    return where
+
+
+def registry_page(
+    page: int = 1, per_page: int = 50, area: str | None = None, country: str | None = None, q: str | None = None
+):
+    """One page of valid certificates (registry_filters)."""
     return paginate(
-        select(Certificate).where(*where), (Certificate.id,), page, per_page,
+        select(Certificate).where(*registry_filters(area, country, q)), (Certificate.id,), page, per_page,
         options=(joinedload(Certificate.organization), joinedload(Certificate.standard)),
     )  # fmt: skip
 

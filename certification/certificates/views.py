@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from certification.applications import queries as application_queries
@@ -12,6 +12,7 @@ from certification.certificates import queries
 from certification.certificates.documents import certificate_pdf, pdf_filename
 from certification.errors import NotFound
 from certification.seals.models import Area
+from certification.types import utcnow
 from certification.ui import page_arg
 from certification.validation import search_pattern
 
@@ -26,6 +27,28 @@ def registry():
     q = request.args.get("q", "")
     page = queries.registry_page(page_arg(), area=area, q=search_pattern(q))
     return render_template("certificates/registry.html", page=page, area=area, q=q.strip())
+
+
+@bp.get("/registry.<any(csv, xlsx):extension>")
+def registry_export(extension: str):
+    """The registry with the page's `area` and `q` filters, as CSV or XLSX: public, like the page."""
+    from certification.applications.exports import XLSX, csv_stream, xlsx_stream
+    from certification.certificates.exports import registry_header, registry_rows
+
+    area = request.args.get("area") or None
+    if area not in {a.value for a in Area} | {None}:
+        abort(400)
+    rows = registry_rows(area=area, q=search_pattern(request.args.get("q", "")))
+    if extension == "csv":
+        body, mimetype = csv_stream(registry_header(), rows), "text/csv; charset=utf-8"
+    else:
+        body, mimetype = xlsx_stream("registry", registry_header(), rows), XLSX
+    name = f"registry-{utcnow().date().isoformat()}.{extension}"
+    return Response(stream_with_context(body), mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    })  # fmt: skip
 
 
 @bp.get("/verify")

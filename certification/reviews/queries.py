@@ -382,6 +382,56 @@ def anonymous_comments(application_id: int) -> dict[int, list[tuple[int | None, 
     return out
 
 
+# Fewer organisations than this and a median would let a reader guess another organisation's scores.
+COMPARISON_MINIMUM = 5
+
+
+@dataclass
+class SealComparison:
+    """The median dimension scores of a seal's decided applications, and how many organisations they come from.
+    `medians` holds only the dimensions scored for at least COMPARISON_MINIMUM organisations."""
+
+    organizations: int
+    medians: dict[str, float]
+
+    @property
+    def enough(self) -> bool:
+        return self.organizations >= COMPARISON_MINIMUM
+
+
+def seal_comparison(standard_code: str) -> SealComparison:
+    """The latest score of every decided application of any version of the seal `standard_code`, as medians per
+    dimension; one statement, whatever the number of applications."""
+    from statistics import median
+
+    from certification.applications.models import Application
+    from certification.seals.models import Standard
+
+    latest = (
+        select(func.max(ScoreSnapshot.id).label("snapshot_id"))
+        .join(Application, ScoreSnapshot.application_id == Application.id)
+        .join(Standard, Application.standard_id == Standard.id)
+        .where(Standard.code == standard_code, Application.decided_at.is_not(None))
+        .group_by(ScoreSnapshot.application_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(Application.organization_id, ScoreSnapshot.result["dimensions"])
+        .join(ScoreSnapshot, ScoreSnapshot.application_id == Application.id)
+        .where(ScoreSnapshot.id.in_(select(latest.c.snapshot_id)))
+    ).all()
+    scores: dict[str, list[float]] = {}
+    organizations: dict[str, set[int]] = {}
+    for organization_id, dimensions in rows:
+        for code, value in (dimensions or {}).items():
+            if value is not None:
+                scores.setdefault(code, []).append(value)
+                organizations.setdefault(code, set()).add(organization_id)
+    medians = {code: median(values) for code, values in scores.items()
+               if len(organizations[code]) >= COMPARISON_MINIMUM}  # fmt: skip
+    return SealComparison(len({organization_id for organization_id, _d in rows}), medians)
+
+
 @dataclass
 class AgreementReport:
     """Per-indicator agreement over a set of applications of one standard version, and pooled."""

@@ -10,10 +10,12 @@ from certification.accounts.models import Role
 from certification.applications import queries as application_queries
 from certification.applications.forms import NA
 from certification.applications.policies import is_member, is_staff
+from certification.certificates.documents import write_pdf
 from certification.echo import shorten
 from certification.errors import NotFound
 from certification.evidence.services import evidence_of
 from certification.extensions import db
+from certification.pilots.exports import download
 from certification.reviews import queries, services
 from certification.reviews.forms import (
     AcceptForm,
@@ -245,6 +247,19 @@ def moderate(application_id: int, code: str):
 def result(application_id: int):
     """The MFI's result after the decision: score by dimension, self vs consensus per indicator, anonymous
     comments."""
+    return render_template("applications/result.html", **_result_context(application_id))
+
+
+@bp.get("/applications/<int:application_id>/result.pdf")
+@login_required
+def result_pdf(application_id: int):
+    """The same result as an archival PDF, in the reader's language, for the same people as the page."""
+    context = _result_context(application_id)
+    content = write_pdf(render_template("pdf/result.html", **context))
+    return download(content, f"result-{context['application'].reference or application_id}.pdf", "application/pdf")
+
+
+def _result_context(application_id: int) -> dict:
     try:
         application = application_queries.load_for_page(current_user, application_id)
     except NotFound:
@@ -252,11 +267,12 @@ def result(application_id: int):
     if not may_see_result(current_user, application):
         abort(403, description=_("The result is shown once a decision has been taken."))
     snapshot = queries.latest_snapshot(application.id)
-    return render_template(
-        "applications/result.html", application=application, tree=standard_tree(application.standard_id),
+    return dict(
+        application=application, tree=standard_tree(application.standard_id),
         snapshot=snapshot, assessed=application_queries.self_assessments(application.id),
         comments=queries.anonymous_comments(application.id), member=is_member(current_user, application),
         certificate=application_queries.certificate_of(application.id),
+        comparison=queries.seal_comparison(application.standard.code) if application.decided_at else None,
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ import io
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 
 from certification.seals.models import IndicatorComment, Standard
 
@@ -62,12 +63,17 @@ def to_csv(comments: list[IndicatorComment]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def xlsx_cell(sheet, value) -> WriteOnlyCell:
-    """A write-only cell; text stays text, so a value starting with "=" is never a formula."""
-    cell = WriteOnlyCell(sheet, value=value)
-    if isinstance(value, str):
+def xlsx_cell(sheet, value):
+    """A value for a write-only row; text stays text, so a value starting with "=" is never a formula.
+
+    openpyxl reads a string starting with "=" as a formula and one such as "#N/A" as an error, so only those need
+    a cell object marked as text; every other value is appended as it is, which keeps large exports fast (the
+    write-only sheet reuses one cell for them instead of an object per cell)."""
+    if isinstance(value, str) and (value.startswith("=") or value in ERROR_CODES):
+        cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
-    return cell
+        return cell
+    return value
 
 
 def to_xlsx(standard: Standard, comments: list[IndicatorComment]) -> bytes:

@@ -79,3 +79,91 @@ def test_only_staff_may_export(app):
     assert fresh_client(app, walk.applicant).get(url).status_code == 403
     assert fresh_client(app, f.reviewer()).get(url).status_code == 403
     assert fresh_client(app).get(url).status_code == 302
+
+
+def test_the_reviews_export_has_one_row_per_reviewer_and_indicator_with_name_score_and_comment(app, monkeypatch):
+    monkeypatch.setattr(exports, "CHUNK", 1)  # two applications: two chunks
+    facilitator = f.user("facilitator")
+    walks = [f.Walk("gender", facilitator=facilitator).pilot(lambda i: i.scale_max) for _ in range(2)]
+    client = fresh_client(app, facilitator)
+    response = client.get("/applications/export/reviews.csv")
+    assert response.status_code == 200 and response.is_streamed
+    rows = read_csv(response)
+    assert rows[0] == ["Referencia", "Organización", "Indicador", "Revisor/a", "Puntaje", "Comentario", "Enviada"]
+    assert len(rows) - 1 == sum(len(w.reviewers) * len(w.indicators) for w in walks)
+    code = walks[0].indicators[0].code
+    mine = [r for r in rows[1:] if r[1] == walks[0].org.name and r[2] == code]
+    assert sorted(r[3] for r in mine) == sorted(rev.name for rev in walks[0].reviewers)
+    assert {r[5] for r in mine} == {f"Verificado {code} en actas."}
+    assert all(r[4] == str(walks[0].indicators[0].scale_max) and r[6] for r in mine)
+    only_poverty = read_csv(client.get("/applications/export/reviews.csv?area=poverty"))
+    assert only_poverty[1:] == [], "the list's filters apply"
+
+
+def test_a_reviewers_comment_starting_with_a_formula_is_neutralised(app):
+    from certification.reviews.services import save_score, submit_review
+
+    walk = f.Walk("gender").start_review()
+    hostile = "=cmd|' /C calc'!A0"
+    for reviewer, assignment_id in zip(walk.reviewers, walk.assignment_ids, strict=True):
+        for indicator in walk.indicators:
+            save_score(reviewer, assignment_id, indicator.code, indicator.scale_max, hostile)
+        submit_review(reviewer, assignment_id)
+    client = fresh_client(app, walk.facilitator)
+    rows = read_csv(client.get("/applications/export/reviews.csv"))
+    assert {r[5] for r in rows[1:]} == {"'" + hostile}
+    data = b"".join(client.get("/applications/export/reviews.xlsx").response)
+    cell = load_workbook(io.BytesIO(data)).worksheets[0]["F2"]
+    assert cell.value == hostile and cell.data_type == "s"
+
+
+def test_only_staff_may_export_reviews_with_reviewer_names(app):
+    walk = f.Walk("gender").certify()
+    url = "/applications/export/reviews.xlsx"
+    assert fresh_client(app, walk.applicant).get(url).status_code == 403
+    assert fresh_client(app, walk.reviewers[0]).get(url).status_code == 403
+    assert fresh_client(app).get(url).status_code == 302
+
+
+def test_anyone_downloads_the_registry_with_its_filters_and_formulas_neutralised(app, monkeypatch):
+    from certification.certificates import exports as registry_exports
+    from certification.certificates.queries import of_application
+
+    monkeypatch.setattr(registry_exports, "CHUNK", 1)
+    hostile = f.organization(name="@SUM(1+1)*cmd")
+    gender = [f.Walk("gender").certify(), f.Walk("gender", org=hostile).certify()]
+    poverty = f.Walk("poverty").certify()
+    f.Walk("gender").submit()  # no certificate: not in the registry
+    client = fresh_client(app)
+    page = client.get("/registry").get_data(as_text=True)
+    assert "/registry.csv" in page and "/registry.xlsx" in page
+    response = client.get("/registry.csv?lang=es")
+    assert response.status_code == 200 and response.is_streamed
+    rows = read_csv(response)
+    assert rows[0][:3] == ["Número de certificado", "Organización", "País"]
+    numbers = [of_application(w.id).number for w in [*gender, poverty]]
+    assert [r[0] for r in rows[1:]] == numbers
+    assert rows[2][1] == "'" + hostile.name and rows[2][7] == "vigente"
+    only_gender = read_csv(client.get("/registry.csv?area=gender&lang=es"))
+    assert [r[0] for r in only_gender[1:]] == numbers[:2]
+    searched = read_csv(client.get(f"/registry.csv?q={numbers[2]}&lang=es"))
+    assert [r[0] for r in searched[1:]] == [numbers[2]]
+    data = b"".join(client.get("/registry.xlsx?area=gender").response)
+    cell = load_workbook(io.BytesIO(data)).worksheets[0]["B3"]
+    assert cell.value == hostile.name and cell.data_type == "s"
+    assert client.get("/registry.csv?area=bogus").status_code == 400
+
+
+def test_xlsx_text_that_looks_like_a_formula_or_an_error_stays_text_and_numbers_stay_numbers():
+    from openpyxl import Workbook
+
+    from certification.seals.exports import xlsx_cell
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("x")
+    sheet.append([xlsx_cell(sheet, v) for v in ("=1+1", "#N/A", "+1", "Ana", 4, 2.5)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    cells = list(load_workbook(buffer).worksheets[0].iter_rows())[0]
+    assert [c.value for c in cells] == ["=1+1", "#N/A", "+1", "Ana", 4, 2.5]
+    assert [c.data_type for c in cells[:5]] == ["s", "s", "s", "s", "n"]
