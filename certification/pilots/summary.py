@@ -27,6 +27,7 @@ from datetime import date
 
 from sqlalchemy import case, func, select
 
+from certification.accounts.models import User
 from certification.applications.models import Application, SelfAssessment
 from certification.extensions import db
 from certification.organizations.models import Organization
@@ -230,6 +231,43 @@ def summary_of(pilot_round: PilotRound) -> dict:
     if pilot_round.status == RoundStatus.CLOSED and pilot_round.summary is not None:
         return pilot_round.summary
     return compute(pilot_round)
+
+
+def outcomes_by_level(round_id: int, rows: list[ProgressRow], locale: str) -> list[tuple[str | None, int]]:
+    """(level name in `locale`, applications) over the scored applications of the round, highest level first;
+    None names the scored applications that reached no level. One query (the round's standards)."""
+    standards = list(
+        db.session.scalars(
+            select(Standard)
+            .where(Standard.id.in_(select(Application.standard_id).where(Application.pilot_round_id == round_id)))
+            .order_by(Standard.id)
+        )
+    )
+    order = {level["code"]: position for standard in standards for position, level in enumerate(standard.levels)}
+    counts = Counter(row.level for row in rows if row.overall is not None)
+    named = []
+    for code, n in sorted(counts.items(), key=lambda item: (item[0] is None, -order.get(item[0], -1))):
+        name = next((s.level_name(code, locale) for s in standards if code and s.level_name(code, locale)), code)
+        named.append((name, n))
+    return named
+
+
+def reviewer_load(round_id: int) -> list[tuple[str, int]]:
+    """Each reviewer of the round with the applications they hold (invited, accepted or submitted), busiest first:
+    one query."""
+    held = func.count(Assignment.id)
+    rows = db.session.execute(
+        select(User.name, held)
+        .join(Assignment, Assignment.reviewer_id == User.id)
+        .join(Application, Assignment.application_id == Application.id)
+        .where(
+            Application.pilot_round_id == round_id,
+            Assignment.status.in_((*ACTIVE_ASSIGNMENT, AssignmentStatus.SUBMITTED)),
+        )
+        .group_by(User.id, User.name)
+        .order_by(held.desc(), User.name)
+    )
+    return [(name, n) for name, n in rows]
 
 
 def level_names(figures: dict) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -62,6 +63,9 @@ def detail(round_id: int):
     return render_template(
         "pilots/detail.html", round=pilot_round, rows=rows, state_rows=[(_(s), n) for s, n in sorted(by_state.items())],
         distribution=summary.score_distribution(scores), next_steps=ROUND_STEPS[pilot_round.status],
+        level_rows=[(name or _("no level reached"), n)
+                    for name, n in summary.outcomes_by_level(round_id, rows, str(get_locale()))],
+        load_rows=summary.reviewer_load(round_id),
         form=EnrolForm(),
         enrollable=services.enrollable_applications(round_id, search_pattern(request.args.get("q"))),
         q=(request.args.get("q") or "").strip(),

@@ -281,3 +281,31 @@ def test_round_pages_read_a_constant_number_of_sql_statements_as_rows_grow(app):
     few = [count(u) for u in urls]
     grow_to(6)
     assert [count(u) for u in urls] == few
+
+
+def test_the_round_page_charts_outcomes_by_level_and_reviewer_load_with_their_numbers(app):
+    from certification.accounts.models import User
+    from certification.applications.models import Application
+    from certification.reviews.models import Assignment
+
+    world = RandomRound(29, size=3)
+    page = fresh_client(app, world.facilitator).get(f"/pilot-rounds/{world.round.id}?lang=es").get_data(as_text=True)
+    assert 'aria-labelledby="levels-title levels-desc"' in page and 'aria-labelledby="load-title load-desc"' in page
+    # Counted here from the rows themselves, not through the page's queries.
+    snapshots = [latest_snapshot(walk.id) for walk in world.walks]
+    levels = Counter(s.level for s in snapshots if s is not None and s.overall is not None)
+    assert levels, "the random round scores its applications"
+    for code, n in levels.items():
+        name = world.std.level_name(code, "es") if code else "sin nivel alcanzado"
+        assert f'<th scope="row">{name}</th><td>{n}</td>' in page, (name, n)
+    held = Counter(
+        db.session.scalars(
+            select(User.name)
+            .join(Assignment, Assignment.reviewer_id == User.id)
+            .join(Application, Assignment.application_id == Application.id)
+            .where(Application.pilot_round_id == world.round.id)
+        )
+    )
+    assert held
+    for name, n in held.items():
+        assert f'<th scope="row">{name}</th><td>{n}</td>' in page, (name, n)
