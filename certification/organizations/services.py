@@ -11,8 +11,8 @@ from certification.outbox.services import commit
 from workflows.messages import N_
 
 
-def create_organization(*, name: str, country: str, legal_form: str = "", network: str = "") -> Organization:
-    """Register an MFI; the country is its ISO 3166 alpha-2 code."""
+def _checked(name: str, country: str) -> tuple[str, str]:
+    """The organisation's name and ISO 3166 alpha-2 country as stored, or ValidationFailed naming each field."""
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -22,6 +22,12 @@ def create_organization(*, name: str, country: str, legal_form: str = "", networ
         errors["country"] = [N_("Use the two-letter ISO 3166 country code, e.g. PE.")]
     if errors:
         raise ValidationFailed(errors)
+    return name, country
+
+
+def create_organization(*, name: str, country: str, legal_form: str = "", network: str = "") -> Organization:
+    """Register an MFI; the country is its ISO 3166 alpha-2 code."""
+    name, country = _checked(name, country)
     if db.session.scalar(select(Organization.id).where(Organization.name == name)) is not None:
         raise Duplicate(N_("An organisation with this name already exists."))
     organization = Organization(name=name, country=country, legal_form=(legal_form or "")[:120],
@@ -62,15 +68,7 @@ def update_organization(actor, organization_id: int, *, name: str, country: str,
     organization = db.session.get(Organization, organization_id, with_for_update=True)
     if organization is None:
         raise NotFound("organization")
-    errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not name or len(name) > 200:
-        errors["name"] = [N_("A name of 1 to 200 characters is required.")]
-    country = (country or "").strip().upper()
-    if len(country) != 2 or not country.isalpha() or not country.isascii():
-        errors["country"] = [N_("Use the two-letter ISO 3166 country code, e.g. PE.")]
-    if errors:
-        raise ValidationFailed(errors)
+    name, country = _checked(name, country)
     taken = db.session.scalar(
         select(Organization.id).where(Organization.name == name, Organization.id != organization.id)
     )
