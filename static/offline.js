@@ -101,7 +101,10 @@ async function makeAvailable(id) {
   if (answer.status !== 200) return false;
   const pkg = answer.data;
   const shell = await caches.open(SHELL);
-  await shell.addAll(shellFiles());
+  await shell.addAll(shellFiles().filter((url) => url !== config.page));
+  // This screen as the reviewer sees it now (their language included), under the one key the worker answers.
+  const screen = await fetch(location.pathname + location.search, { credentials: "same-origin", cache: "no-store" });
+  if (screen.ok && !screen.redirected) await shell.put(config.page, screen);
   const files = await caches.open(FILES);
   for (const e of pkg.evidence) {
     const url = `${config.evidence}/${e.id}`;
@@ -372,14 +375,14 @@ function indicatorCard(pkg, indicator, local) {
     if (problems.length) return;
     await record(pkg.id, indicator.code, score, text, data.getAll("evidence_ids").map(Number).sort((a, b) => a - b));
     await render(true);
-    const next = document.querySelector(`#ind-${CSS.escape(indicator.code)}`);
-    if (next) next.scrollIntoView({ block: "start" });
+    const saved = document.querySelector(`#ind-${CSS.escape(indicator.code)} .sync-state`);
+    if (saved) saved.scrollIntoView({ block: "center" }); // the redrawn card, its "saved" line in view
     sync();
   });
   const own = indicator.self_assessment;
   const rubricOf = (rating) => (indicator.rubric.find((r) => r.level === rating) || {}).descriptor || "";
   return el("article", { id: `ind-${indicator.code}`, class: `indicator ${local.state !== "empty" ? "done" : ""}` },
-    el("h3", {}, indicator.code, indicator.essential ? el("span", { class: "badge essential", text: T.essential }) : null),
+    el("h3", {}, indicator.code, indicator.essential ? " " : null, indicator.essential ? el("span", { class: "badge essential", text: T.essential }) : null),
     el("p", { text: indicator.text }),
     indicator.guidance ? el("details", {}, el("summary", { text: T.guidance }), el("p", { text: indicator.guidance })) : null,
     el("div", { class: "self" },
