@@ -12,7 +12,10 @@ from certification.offline.models import OfflineChange
 from certification.reviews import services as reviews
 from certification.reviews.models import ReviewScore
 from tests.api.helpers import Case, as_user, error_of
-from tests.web.helpers import login
+from tests.web.helpers import QueryCounter, login
+
+PACKAGE_STATEMENTS = 14  # token, user, assignment, standard tree (3), scores, self-assessment, evidence (2), …
+CHANGE_STATEMENTS = 11  # token, user, receipt, assignment, application (2), indicator, score, writes
 
 
 def _change(code, key, score, comment="Verificado en el acta de la UNICA.", base_version=0, **extra):
@@ -168,3 +171,24 @@ def test_the_web_session_may_sync_only_with_the_pages_csrf_token(app, client, ca
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     accepted = client.post(path, json=_change(first.code, "web-0001", first.scale_max), headers={"X-CSRFToken": token})
     assert accepted.status_code == 200 and _stored(case.assignments[0].id, first).score == first.scale_max
+
+
+def test_a_package_and_a_change_take_a_fixed_number_of_statements(app, client, case):
+    assignment, first = case.assignments[0], case.indicators[0]
+    with QueryCounter(db.engine) as package:
+        as_user(client, case.reviewers[0]).get(f"/offline/assignments/{assignment.id}")
+    more = Case()
+    for _ in range(3):  # more evidence files: the same statements
+        more.upload()
+    more.under_review()
+    with QueryCounter(db.engine) as bigger:
+        as_user(client, more.reviewers[0]).get(f"/offline/assignments/{more.assignments[0].id}")
+    api = as_user(client, case.reviewers[0])
+    path = f"/offline/assignments/{assignment.id}/changes"
+    with QueryCounter(db.engine) as change:
+        api.post(path, _change(first.code, "count-0001", first.scale_max))
+    with QueryCounter(db.engine) as replay:
+        api.post(path, _change(first.code, "count-0001", first.scale_max))
+    assert bigger.count == package.count <= PACKAGE_STATEMENTS, package.statements
+    assert change.count <= CHANGE_STATEMENTS, change.statements
+    assert replay.count < change.count, replay.statements
