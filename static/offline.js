@@ -108,9 +108,13 @@ async function makeAvailable(id) {
   const files = await caches.open(FILES);
   for (const e of pkg.evidence) {
     const url = `${config.evidence}/${e.id}`;
-    if (!(await files.match(url))) await files.add(url); // evidence is frozen once submitted: fetched once
+    if (!(await files.match(url))) await files.add(url); // a file never changes under its id: fetched once
   }
-  const before = await get(`a:${id}`, db);
+  const before = await get(`a:${id}`, db); // read last: an edit made while the files downloaded is kept
+  const current = new Set(pkg.evidence.map((e) => e.id));
+  for (const e of before ? before.package.evidence : []) {
+    if (!current.has(e.id)) await files.delete(`${config.evidence}/${e.id}`); // a file the applicant replaced
+  }
   const local = {};
   for (const indicator of indicatorsOf(pkg)) {
     const kept = before && before.local[indicator.code];

@@ -87,6 +87,10 @@ def test_scoring_offline_syncs_every_score_exactly_once_and_never_overwrites(bro
         page.evaluate("navigator.serviceWorker.ready")
         page.wait_for_function("() => !!navigator.serviceWorker.controller")
         visit.check("offline-list")
+        page.click(f"#on-device .offline-item[data-assignment='{assignment}'] a.button")
+        page.locator("#assignment-title").wait_for()
+        visit.check("offline-assignment")
+        page.goto(f"{url}/offline?lang={LANG}")
 
         context.set_offline(True)
         page.reload()
