@@ -8,7 +8,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from certification.api import queries
-from certification.api.errors import ApiError, unauthorized
+from certification.api.errors import unauthorized
 from certification.api.services import hash_token
 from certification.types import utcnow
 from workflows.messages import N_
@@ -21,16 +21,16 @@ def bearer_token() -> str | None:
 
 
 def _session_user():
-    """The signed-in web session's user, for operations a page calls (a write needs the page's CSRF token in
-    X-CSRFToken, so that no other site can make the browser call them)."""
+    """The signed-in web session's user, for operations a page calls. A write counts as the session's only with
+    the page's CSRF token in X-CSRFToken (no other site can make the browser send it); without it the request
+    has no credentials at all."""
     if not current_user.is_authenticated:
         return None
     if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get("WTF_CSRF_ENABLED", True):
         try:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except (CSRFError, ValidationError):
-            message = N_("The page's security token is missing or expired; reload the page.")
-            raise ApiError(403, "forbidden", message) from None
+            return None
     user = current_user._get_current_object()
     g.api_user, g.api_token_id = user, None
     return user

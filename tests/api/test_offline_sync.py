@@ -165,7 +165,7 @@ def test_the_web_session_may_sync_only_with_the_pages_csrf_token(app, client, ca
     monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
     path = f"/api/v1/offline/assignments/{case.assignments[0].id}/changes"
     refused = client.post(path, json=_change(first.code, "web-0001", first.scale_max))
-    assert refused.status_code == 403 and _stored(case.assignments[0].id, first) is None
+    assert refused.status_code == 401 and _stored(case.assignments[0].id, first) is None
     assert client.get("/api/v1/offline/assignments").get_json()["items"][0]["id"] == case.assignments[0].id
     page = client.get(f"/assignments/{case.assignments[0].id}").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
