@@ -154,3 +154,6 @@ HISTORY_EVENTS = (
     N_("evidence_deleted"),
     N_("evidence_replaced"),
 )
+
+# Field names of the offline sync's validation errors (the device's idempotency key)
+OFFLINE_FIELDS = (N_("key"),)

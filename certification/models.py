@@ -11,6 +11,7 @@ from certification.notifications.models import (  # noqa: F401 - every table reg
     Notification,
     NotificationPreference,
 )
+from certification.offline.models import OfflineChange  # noqa: F401 - every table registered
 from certification.organizations.models import Organization
 from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus

@@ -125,6 +125,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(rescoring_bp)
 
+    # Offline field scoring: the offline screen, its service worker and manifest, the printable sheet.
+    from certification.offline.views import bp as offline_bp
+
+    app.register_blueprint(offline_bp)
+
     # Issue 6: the JSON API at /api/v1 (token-authenticated, CSRF-exempt, JSON errors).
     from certification import api
 

@@ -16,3 +16,29 @@ document.addEventListener("DOMContentLoaded", function () {
     if (t.scrollWidth > t.clientWidth && !t.hasAttribute("tabindex")) t.setAttribute("tabindex", "0");
   }
 });
+
+/* Logging out clears what the offline screen stored on this device (the server also sends Clear-Site-Data);
+   changes not synced yet are only dropped once the reviewer confirms. */
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.hasAttribute || !form.hasAttribute("data-offline-pending") || form.dataset.cleared) return;
+  var pending = 0;
+  try { pending = Number(localStorage.getItem("sello-offline-pending") || 0); } catch (e) { pending = 0; }
+  if (pending > 0 && !window.confirm(form.getAttribute("data-offline-pending"))) { event.preventDefault(); return; }
+  if (!window.indexedDB && !window.caches) return;
+  event.preventDefault();
+  var steps = [];
+  if (window.indexedDB) {
+    steps.push(new Promise(function (done) {
+      var request = indexedDB.deleteDatabase("sello-offline");
+      request.onsuccess = request.onerror = request.onblocked = function () { done(); };
+    }));
+  }
+  if (window.caches) {
+    steps.push(caches.keys().then(function (names) {
+      return Promise.all(names.filter(function (n) { return n.indexOf("sello-") === 0; }).map(function (n) { return caches.delete(n); }));
+    }));
+  }
+  try { localStorage.removeItem("sello-offline-pending"); } catch (e) { /* private mode */ }
+  Promise.all(steps).catch(function () {}).then(function () { form.dataset.cleared = "1"; form.submit(); });
+});

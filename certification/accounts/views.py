@@ -54,7 +54,10 @@ def logout():
     end_all_sessions(current_user._get_current_object(), "logout")
     logout_user()
     session.clear()
-    return redirect(url_for("main.home"), code=303)
+    response = redirect(url_for("main.home"), code=303)
+    # What the offline screen stored on this device (assignments, evidence files, the service worker) goes too.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return response
 
 
 # --- reviewer profiles (issue 4): facilitators edit profiles; reviewers their languages and conflicts -----

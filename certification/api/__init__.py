@@ -8,7 +8,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the API on `app`: blueprint (CSRF-exempt: it is token-authenticated) and errors. Token requests
     are limited by the login limits (certification/accounts/throttle.py), shared with the web form."""
-    from certification.api import errors
+    from certification.api import errors, sync  # noqa: F401 - sync registers the offline operations on bp
     from certification.api.views import bp
     from certification.extensions import csrf
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms import ValidationError
 
 from certification.api import queries
 from certification.api.errors import unauthorized
@@ -17,9 +20,30 @@ def bearer_token() -> str | None:
     return value if scheme.lower() == "bearer" and value else None
 
 
-def authenticated_user():
-    """The user of a live token (not expired, not revoked, active account); 401 otherwise."""
+def _session_user():
+    """The signed-in web session's user, for operations a page calls. A write counts as the session's only with
+    the page's CSRF token in X-CSRFToken (no other site can make the browser send it); without it the request
+    has no credentials at all."""
+    if not current_user.is_authenticated:
+        return None
+    if request.method not in ("GET", "HEAD", "OPTIONS") and current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except (CSRFError, ValidationError):
+            return None
+    user = current_user._get_current_object()
+    g.api_user, g.api_token_id = user, None
+    return user
+
+
+def authenticated_user(*, browser: bool = False):
+    """The user of a live token (not expired, not revoked, active account); 401 otherwise. With `browser`,
+    a signed-in web session counts too when no token is sent."""
     raw = bearer_token()
+    if raw is None and browser:
+        user = _session_user()
+        if user is not None:
+            return user
     if raw is None:
         raise unauthorized(error="")  # RFC 6750: no error code when no credentials were sent
     token = queries.token_by_hash(hash_token(raw))

@@ -96,11 +96,13 @@ def operation(
     query: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (),
     public: bool = False,
+    browser: bool = False,
     tag: str,
 ) -> Callable:
     """Register `view` on `bp` and in the OpenAPI document with every answer it may give.
 
     Besides `errors`, the document lists 401 for non-public operations and 400/413/422 for those with input.
+    `browser`: the signed-in web session may call it too (the offline scoring screen), with its CSRF token.
     """
     codes = set(errors)
     if not public:
@@ -125,7 +127,7 @@ def operation(
         def endpoint(**path):
             kwargs = dict(path)
             if not public:
-                kwargs["user"] = auth.authenticated_user()
+                kwargs["user"] = auth.authenticated_user(browser=browser)
             for kind, model in (("body", body), ("form", form), ("query", query)):
                 if model is not None:
                     kwargs[kind] = _parse(kind, model)

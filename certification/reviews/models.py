@@ -92,6 +92,9 @@ class ReviewScore(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Set when the applicant's resubmission reopened this indicator; cleared when the reviewer scores it again.
     reopened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Counts the saves of this score: a device that scored offline names the version it started from, and a
+    # score changed meanwhile (another device, another tab) is never silently overwritten.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     assignment = relationship("Assignment", back_populates="scores", lazy="raise")
 

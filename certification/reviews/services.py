@@ -276,8 +276,14 @@ def _editable_assignment(user, assignment_id: int) -> Assignment:
     return assignment
 
 
-def save_score(user, assignment_id: int, code: str, score, comment: str, evidence_ids=()) -> ReviewScore:
-    """Save one indicator's score (None = N/A where allowed) with its comment; save-as-you-go."""
+def save_score(user, assignment_id: int, code: str, score, comment: str, evidence_ids=(), *,
+               expected_version: int | None = None, on_saved=None) -> ReviewScore:  # fmt: skip
+    """Save one indicator's score (None = N/A where allowed) with its comment; save-as-you-go.
+
+    `expected_version` (0: no score yet) is the version the caller last saw: a score saved meanwhile is
+    refused with ConcurrentUpdate (carrying the current row as `current`) instead of being overwritten.
+    `on_saved(row)` runs inside the same transaction, before the commit (e.g. a sync receipt).
+    """
     assignment = _editable_assignment(user, assignment_id)
     app_obj = application_queries.get_visible(user, assignment.application_id)
     indicator = application_queries.indicator_by_code(app_obj.standard_id, code)
@@ -314,17 +320,26 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
             errors["evidence_ids"] = [N_("Cite only evidence files of this application.")]
     if errors:
         raise ValidationFailed(errors)
-    row = db.session.scalar(
-        select(ReviewScore).where(ReviewScore.assignment_id == assignment.id, ReviewScore.indicator_id == indicator.id)
+    row = db.session.scalar(  # locked: two devices saving the same score at once are checked one after the other
+        select(ReviewScore)
+        .where(ReviewScore.assignment_id == assignment.id, ReviewScore.indicator_id == indicator.id)
+        .with_for_update()
     )
     if row is not None and row.reopened_at is None and assignment.submitted_at is not None:
         # Reopened after a resubmission: the indicators the applicant did not change keep their scores.
         raise NotEditable(N_("Only the indicators reopened by the resubmission can be scored again."))
+    if expected_version is not None and expected_version != (row.version if row is not None else 0):
+        conflict = ConcurrentUpdate(N_("This score was changed elsewhere since this device last saw it."))
+        conflict.current = row
+        raise conflict
     if row is None:
-        row = ReviewScore(assignment_id=assignment.id, indicator_id=indicator.id)
+        row = ReviewScore(assignment_id=assignment.id, indicator_id=indicator.id, version=0)
         db.session.add(row)
     row.score, row.comment, row.evidence_ids, row.updated_at = score, comment, cited, utcnow()
+    row.version = (row.version or 0) + 1
     row.reopened_at = None
+    if on_saved is not None:
+        on_saved(row)
     commit()
     return row
 

@@ -37,6 +37,13 @@ def _endpoints(case: Case, evidence_id: int, assignment_id: int, code: str):
         ("POST", "/assignments/{}/decline", assignment_id, {"reason": "x"}),
         ("PUT", "/assignments/{}/scores/" + code, assignment_id, {"score": 3, "comment": "x"}),
         ("POST", "/assignments/{}/submit", assignment_id, None),
+        ("GET", "/offline/assignments/{}", assignment_id, None),
+        (
+            "POST",
+            "/offline/assignments/{}/changes",
+            assignment_id,
+            {"key": "outsider-01", "indicator_code": code, "score": 3, "comment": "x", "base_version": 0},
+        ),
         ("GET", "/pilot-rounds/{}", r, None),
         ("POST", "/pilot-rounds/{}/status", r, {"status": "closed"}),
         ("POST", "/pilot-rounds/{}/applications", r, {"application_id": a}),

@@ -42,6 +42,7 @@ BUSINESS_RULES = {
     ("PUT", "/applications/{application_id}/moderation/{indicator_code}"): {"indicator", "score"},
     ("POST", "/applications/{application_id}/assignments"): {"reviewer_id", "due_on"},
     ("PUT", "/assignments/{assignment_id}/scores/{indicator_code}"): {"indicator", "score", "evidence_ids"},
+    ("POST", "/offline/assignments/{assignment_id}/changes"): {"indicator", "score", "evidence_ids", "key"},
     ("POST", "/pilot-rounds"): {"closes_on"},
     ("POST", "/pilot-rounds/{round_id}/applications"): {"application_id"},
 }
@@ -83,7 +84,7 @@ def test_the_document_describes_exactly_the_api_routes_of_the_app(app, document)
             served |= {(method.lower(), path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     documented = {(method, path) for path, item in document["paths"].items() for method in item if method in METHODS}
     assert {p for _m, p in documented} == {p for _m, p in documented if "<" not in p}
-    assert len(documented) == len(served) == 38
+    assert len(documented) == len(served) == 41
     assert {m for m, _p in documented} == {m for m, _p in served}
 
 
