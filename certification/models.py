@@ -16,10 +16,10 @@ from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus
 from certification.reminders.models import SentReminder  # noqa: F401 - issue 5
 from certification.rescoring.models import RescoreItem, RescoreJob, RescoreStatus  # noqa: F401 - issue 5
+from certification.reviewers.models import DeclaredConflict
 from certification.reviews.models import (
     Assignment,
     AssignmentStatus,
-    DeclaredConflict,  # noqa: F401 - issue 4
     Moderation,
     ReviewScore,
     ScoreSnapshot,

@@ -109,11 +109,12 @@ def init_app(app: Flask) -> None:
     from certification.evidence.views import bp as evidence_bp
     from certification.main.views import bp as main_bp
     from certification.pilots.views import bp as pilots_bp
+    from certification.reviewers.views import bp as reviewers_bp
     from certification.reviews.views import bp as reviews_bp
     from certification.seals.views import bp as seals_bp
 
-    for bp in (main_bp, accounts_bp, applications_bp, evidence_bp, reviews_bp, pilots_bp, certificates_bp,
-               seals_bp):  # fmt: skip
+    for bp in (main_bp, accounts_bp, applications_bp, evidence_bp, reviews_bp, reviewers_bp, pilots_bp,
+               certificates_bp, seals_bp):  # fmt: skip
         app.register_blueprint(bp)
 
     # Issue 5: notifications (with the mail outbox) and bulk re-scoring.

@@ -18,7 +18,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from certification.certificates.models import Certificate, CertificateStatus
-from certification.reviews.policies import language_of_country
+from certification.reviewers.policies import language_of_country
 from certification.types import utcnow
 
 PDF_VARIANT = "pdf/a-3b"

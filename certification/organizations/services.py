@@ -38,7 +38,7 @@ def create_organization(*, name: str, country: str, legal_form: str = "", networ
 
 
 def _staff(actor) -> None:
-    from certification.applications.policies import is_staff
+    from certification.accounts.policies import is_staff
 
     if not is_staff(actor):
         raise NotFound("organization")

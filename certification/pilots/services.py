@@ -9,9 +9,9 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from certification.accounts.policies import is_staff
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
-from certification.applications.policies import is_staff
 from certification.errors import (
     CapacityFull,
     ConcurrentUpdate,

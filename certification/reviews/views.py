@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
+from certification.accounts.policies import is_staff
 from certification.applications import queries as application_queries
 from certification.applications.forms import NA
-from certification.applications.policies import is_member, is_staff
+from certification.applications.policies import is_member
 from certification.certificates.documents import write_pdf
 from certification.echo import shorten
 from certification.errors import NotFound

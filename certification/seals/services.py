@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from certification.accounts.policies import is_staff
 from certification.applications.models import Application
 from certification.errors import (
     ConcurrentUpdate,
@@ -328,7 +329,7 @@ def resolve_comment(user, comment_id: int, resolution: str, response: str) -> In
     if comment is None:
         raise NotFound("comment")
     standard = queries.get_visible(user, comment.standard_id)
-    if not policies.is_staff(user):
+    if not is_staff(user):
         raise Forbidden(N_("Only a facilitator may resolve consultation comments."))
     if policies.is_frozen(standard):
         raise NotEditable(FROZEN_MESSAGE)
@@ -510,7 +511,7 @@ class CalibrationPreview:
 
 def _calibratable(user, standard_id: int, *, for_update: bool = False) -> Standard:
     standard = queries.get_visible(user, standard_id, for_update=for_update)
-    if not policies.is_staff(user):
+    if not is_staff(user):
         raise Forbidden(N_("Only a facilitator or an administrator may calibrate a standard."))
     if policies.is_frozen(standard):
         raise NotEditable(FROZEN_MESSAGE)
