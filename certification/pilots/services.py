@@ -27,7 +27,8 @@ from certification.notifications import events
 from certification.organizations.models import Organization
 from certification.outbox.services import commit, rollback
 from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
-from certification.seals.models import Area, Standard
+from certification.pilots.summary import compute
+from certification.seals.models import Area, Indicator, IndicatorComment, Standard, StandardStatus
 from certification.types import utcnow
 from certification.validation import DATE_OUT_OF_WINDOW, date_in_window
 from workflows.application import State
@@ -95,7 +96,6 @@ def change_status(user, round_id: int, status: str) -> PilotRound:
     pilot_round.status = target
     if target == RoundStatus.CLOSED:
         # The summary is computed in the closing transaction and kept: what the round reported stays as it was.
-        from certification.pilots.summary import compute
 
         pilot_round.closed_at = utcnow()
         pilot_round.summary = compute(pilot_round)
@@ -163,8 +163,6 @@ def list_rounds() -> list[PilotRound]:
 
 def consultation_target(summary: dict) -> Standard | None:
     """The next version of the round's seal that takes comments now: the newest one in consultation."""
-    from certification.seals.models import StandardStatus
-
     seal_codes = sorted({s["code"] for s in summary.get("standards", [])})
     if not seal_codes:
         return None
@@ -176,8 +174,6 @@ def consultation_target(summary: dict) -> Standard | None:
 
 
 def indicator_codes(standard: Standard) -> set[str]:
-    from certification.seals.models import Indicator
-
     return set(db.session.scalars(select(Indicator.code).where(Indicator.standard_id == standard.id)))
 
 
@@ -186,8 +182,6 @@ def send_to_consultation(user, round_id: int, codes: list[str], summary_url: str
     quoting the round's figures and linking its summary. An indicator already sent from this round is skipped.
     Refused while the round is open (its figures are not final) or when no version is in consultation."""
     from flask_babel import gettext
-
-    from certification.seals.models import Indicator, IndicatorComment
 
     pilot_round = get_round(user, round_id)
     if pilot_round.status != RoundStatus.CLOSED or pilot_round.summary is None:

@@ -28,6 +28,8 @@ from certification.errors import (
 )
 from certification.extensions import db
 from certification.outbox.services import commit, rollback
+from certification.rescoring.services import queue_rescore
+from certification.reviews.queries import score_inputs
 from certification.seals import policies, queries
 from certification.seals.models import (
     Area,
@@ -528,7 +530,6 @@ def preview_calibration(user, standard_id: int, proposal: CalibrationProposal) -
     tree = queries.standard_tree(standard_id)
     proposal = parse_calibration(tree, proposal.as_form())
     current_rules, proposed_rules = queries.scoring_rules(tree), rules_with(tree, proposal)
-    from certification.reviews.queries import score_inputs
 
     applications = db.session.scalars(
         select(Application)
@@ -577,7 +578,6 @@ def calibrate(user, standard_id: int, proposal: CalibrationProposal, reason: str
         dimension.weight = proposal.dimensions[dimension.code]
         for indicator in dimension.indicators:
             indicator.weight = proposal.indicators[indicator.code]
-    from certification.rescoring.services import queue_rescore
 
     try:
         job = queue_rescore(standard.id, requested_by_id=user.id, reason=reason)
