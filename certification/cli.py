@@ -38,7 +38,7 @@ from workflows.application import mermaid
 standards_cli = AppGroup("standards", help="Seal standards declared in standards/*.yaml.")
 users_cli = AppGroup("users", help="People who use Sello.")
 reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
-scores_cli = AppGroup("scores", help="Score snapshots (design §4).")
+scores_cli = AppGroup("scores", help="Score snapshots (the formula: standards/scoring.py).")
 history_cli = AppGroup("history", help="The tamper-evident decision records.")
 notifications_cli = AppGroup("notifications", help="Notifications and their e-mails.")
 

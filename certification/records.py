@@ -1,4 +1,4 @@
-"""Tamper-evident decision records (design §16): append-only in the database and hash-chained.
+"""Tamper-evident decision records: append-only in the database and hash-chained.
 
 A record model mixes in `ChainedRecord` and names the column of its subject (`__chain__`, e.g. the
 application) and the fields its hash covers (`__hashed__`). Each subject has its own chain, so transitions

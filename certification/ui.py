@@ -29,7 +29,7 @@ def messages_of(exc: DomainError) -> list[str]:
         return [gettext("%(field)s: %(message)s", field=gettext(k), message=translate(m, gettext))
                 for k, ms in exc.fields.items() for m in ms]  # fmt: skip
     rule = getattr(exc, "rule", None)
-    if isinstance(rule, Unmet):  # a refusal naming its rule (reviews §5): word parameters are translated too
+    if isinstance(rule, Unmet):  # a refusal naming its rule (reviewers.policies): word parameters translated too
         params = {k: gettext(v) if isinstance(v, str) else v for k, v in rule.params.items()}
         return [gettext(rule.message) % params if params else gettext(rule.message)]
     text = getattr(exc, "message", None) or str(exc)

@@ -33,7 +33,7 @@ def relay_outbox() -> int:
 
 @shared_task(name="worker.tasks.sweep_reminders", acks_late=True, reject_on_worker_lost=True)
 def sweep_reminders() -> int:
-    """Periodic sweep (design §8): due reminders, each at most once, then expiry and automatic revocation."""
+    """Periodic sweep: due reminders, each at most once, then expiry and automatic revocation."""
     return sweep().sent
 
 

@@ -21,7 +21,7 @@ ROLES = tuple(r.value for r in Role)
 
 
 def may_invite(actor, role: str) -> bool:
-    """Admins invite anyone; facilitators create reviewer profiles (design §1: they assign reviewers)."""
+    """Admins invite anyone; facilitators create reviewer profiles (they assign reviewers)."""
     return is_admin(actor) or (getattr(actor, "role", None) == Role.FACILITATOR and role == Role.REVIEWER.value)
 
 

@@ -1,4 +1,4 @@
-"""JSON API v1 at /api/v1: bearer tokens, the contract of shared/api.md, and its OpenAPI 3.1 document.
+"""JSON API v1 at /api/v1: bearer tokens, the contract of the README's API section, and its OpenAPI 3.1 document.
 
 The app factory (certification/web.py) registers its blueprint and error handlers; this package's own
 `__init__` imports nothing, so the low-level modules that use `api.errors` or `api.models` do not pull in

@@ -216,7 +216,7 @@ def facts_for(application: Application, now: datetime) -> wf.Facts:
         score_up_to_date=up_to_date,
         eligibility_problems=problems,
         flagged_not_updated=flagged_not_updated,
-        # Separation of duties: anyone ever assigned (even declined or withdrawn) has seen the file (issue 4).
+        # Separation of duties: anyone ever assigned (even declined or withdrawn) has seen the file.
         reviewer_ids=frozenset(a.reviewer_id for a in assignments),
         decider_ids=deciders,
         decided_at=application.decided_at,

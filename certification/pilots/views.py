@@ -143,7 +143,7 @@ def enrol(round_id: int):
                success=_("Application enrolled."), back=back)  # fmt: skip
 
 
-# --- issue 4: auto-assign (preview, then apply) and agreement statistics ----------------------------------
+# --- auto-assign (preview, then apply) and agreement statistics -------------------------------------------
 
 
 @bp.get("/pilot-rounds/<int:round_id>/auto-assign")

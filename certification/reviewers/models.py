@@ -16,7 +16,7 @@ from certification.types import UTCDateTime, utcnow
 
 
 class DeclaredConflict(db.Model):
-    """A conflict of interest a reviewer declares with an organisation (design §5): never assigned to it."""
+    """A conflict of interest a reviewer declares with an organisation: never assigned to it."""
 
     __tablename__ = "declared_conflicts"
     __table_args__ = (

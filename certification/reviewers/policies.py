@@ -1,4 +1,4 @@
-"""Conflict-of-interest and availability rules for reviewers (design §5), and who may edit a reviewer's profile.
+"""Conflict-of-interest and availability rules for reviewers, and who may edit a reviewer's profile.
 
 Each rule answers an `Unmet` (a machine code naming the rule, an English msgid and its parameters) or None,
 so a refusal always names the rule it applies, in the reader's language.

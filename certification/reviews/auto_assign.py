@@ -1,4 +1,4 @@
-"""Auto-assign for a pilot round (design §5): fill every submitted application up to `min_reviewers`.
+"""Auto-assign for a pilot round: fill every submitted application up to `min_reviewers`.
 
 The planning is a pure function (`plan_assignments`) over plain dataclasses, so a property-based test
 can drive it without a database. It is a min-cost max-flow:
@@ -15,7 +15,7 @@ can drive it without a database. It is a min-cost max-flow:
   residual cycle, so no country/language preference can ever buy an extra unit of imbalance. Consequence
   (tested): no assigned reviewer could hand the seat to another eligible reviewer with free capacity whose
   final load is 2 or more below its own.
-- Then preference: country match, then language match (the ranking of §5 suggestions).
+- Then preference: country match, then language match (the ranking of `reviews.queries.suggestions`).
 - Deterministic: inputs are sorted by id and ties are broken by node order.
 
 `certification.reviews.services.auto_assign` gathers the inputs from the database (`reviews.queries`) and,

@@ -100,7 +100,7 @@ class Moderation(ChainedRecord, db.Model):
 
 
 class ScoreSnapshot(db.Model):
-    """A computed score with its inputs and the standard's rules at that time (design §4)."""
+    """A computed score with its inputs and the standard's rules at that time."""
 
     __tablename__ = "score_snapshots"
 

@@ -58,7 +58,7 @@ def scores_by_assignment(assignment_id: int) -> dict[int, ReviewScore]:
 
 
 def score_inputs(application) -> dict:
-    """What the §4 formula reads for this application, as JSON-ready data."""
+    """What the scoring formula (standards.scoring) reads for this application, as JSON-ready data."""
     reviewer_rows = db.session.execute(
         select(Indicator.code, Assignment.reviewer_id, ReviewScore.score)
         .join(ReviewScore, ReviewScore.indicator_id == Indicator.id)
@@ -120,7 +120,7 @@ def reopened_scores(application_id: int) -> int:
 def involved_reviewer_ids(application_id: int) -> set[int]:
     """Everyone ever assigned to review this application, whatever became of the assignment.
 
-    Separation of duties (§5) is strict: a person once invited (even if they declined or were withdrawn)
+    Separation of duties is strict: a person once invited (even if they declined or were withdrawn)
     has seen the file, so they never moderate, decide or judge its appeal.
     """
     return set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == application_id)))
@@ -212,7 +212,8 @@ class Suggestion:
 
 def suggestions(application, today: date) -> list[Suggestion]:
     """Every reviewer for `application`: eligible ones first, ranked by load, then country match, then
-    language match; ineligible ones after, each with the §5 rule that excludes them. Five queries."""
+    language match; ineligible ones after, each with the conflict or availability rule that excludes them.
+    Five queries."""
     standard = db.session.get(Standard, application.standard_id)
     country = db.session.get(Organization, application.organization_id).country
     language = language_of_country(country)
@@ -252,7 +253,7 @@ class ReviewerColumn:
 
 @dataclass
 class Comparison:
-    """Every submitted review side by side with the self-assessment, and the live §4 result of them."""
+    """Every submitted review side by side with the self-assessment, and the live score computed from them."""
 
     columns: list[ReviewerColumn]
     pending: list[Assignment]  # accepted or invited, not submitted yet

@@ -61,7 +61,8 @@ UNAVAILABILITY_RULES = {"inactive", "no_expertise", "at_capacity"}
 
 
 def _refusal(rule: Unmet) -> StateConflict:
-    """The 409 error for a broken §5 rule; the rule travels with it so the UI and the API can name it."""
+    """The 409 error for a broken assignment rule (certification.reviewers.policies); the rule travels with it
+    so the UI and the API can name it."""
     if rule.code == "already_assigned":
         error_class = Duplicate
     else:
@@ -73,7 +74,8 @@ def _refusal(rule: Unmet) -> StateConflict:
 
 def eligibility(reviewer: User, application, area: str, today: date, active_count: int,
                 declared_organization_ids=()) -> Unmet | None:  # fmt: skip
-    """The §5 rule that makes `reviewer` ineligible for `application` (conflicts first), or None."""
+    """The conflict or availability rule that makes `reviewer` ineligible for `application` (conflicts first),
+    or None."""
     rule = conflict_rule(reviewer.affiliations, application.organization_id, today, declared_organization_ids)
     return rule or unavailability_rule(reviewer, area, active_count)
 
@@ -93,7 +95,8 @@ def _check_due_on(due_on: date | None, today: date) -> date:
 
 
 def _check_assignable(application, reviewer_id: int, today: date, *, ignoring: int | None = None) -> User:
-    """Load (and lock) the reviewer and check every §5 rule for this application; raise the broken one.
+    """Load (and lock) the reviewer and check every assignment rule (conflicts, availability, not already on
+    it); raise the broken one.
 
     `ignoring`: an assignment being withdrawn in the same unit of work (its seat is freed).
     """
@@ -235,7 +238,7 @@ def decline_assignment(user, assignment_id: int, reason: str, conflict: bool = F
 def withdraw_assignment(user, assignment_id: int, reason: str = "", replacement_id: int | None = None,
                         due_on: date | None = None) -> Assignment:  # fmt: skip
     """A facilitator withdraws an open or accepted assignment and, optionally, invites a replacement in the
-    same unit of work (the replacement must pass every §5 rule, or nothing changes).
+    same unit of work (the replacement must pass every assignment rule, or nothing changes).
 
     Returns the replacement's assignment when one is invited, else the withdrawn one.
     """

@@ -14,7 +14,7 @@ PUBLIC_STATUSES = (StandardStatus.PUBLISHED, StandardStatus.RETIRED)
 MEMBER_STATUSES = (*PUBLIC_STATUSES, StandardStatus.CONSULTATION, StandardStatus.PILOT)
 ALL_STATUSES = tuple(StandardStatus)
 
-# The lifecycle of a version, one step at a time (design §2).
+# The lifecycle of a version, one step at a time.
 STATUS_STEPS: dict[StandardStatus, tuple[StandardStatus, ...]] = {
     StandardStatus.DRAFT: (StandardStatus.CONSULTATION,),
     StandardStatus.CONSULTATION: (StandardStatus.PILOT,),

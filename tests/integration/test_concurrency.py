@@ -1,4 +1,4 @@
-"""Two people acting on the same row at the same time: exactly one wins (design.md §3, §7).
+"""Two people acting on the same row at the same time: exactly one wins.
 
 Each thread has its own application context, hence its own session and connection. A rendezvous holds the
 first thread once it has loaded the row until the second one has either loaded it too (SQLite: no row locks,

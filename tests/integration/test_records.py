@@ -1,4 +1,4 @@
-"""Decision records are append-only in the database and hash-chained (design §16).
+"""Decision records are append-only in the database and hash-chained.
 
 Tampering is done the way an intruder with database access would: directly in SQL, with the triggers
 dropped first (they refuse it otherwise), then `flask --app app history verify` must name the row.

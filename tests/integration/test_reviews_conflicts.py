@@ -1,4 +1,4 @@
-"""Conflict-of-interest and availability rules (design §5), at assignment and again at acceptance.
+"""Conflict-of-interest and availability rules, at assignment and again at acceptance.
 
 Every refusal names the rule it applies (a machine code on the error, and a sentence saying it).
 """

@@ -1,4 +1,4 @@
-"""The authorization matrix (design.md §1): every route of `app.url_map` × every role → the expected status.
+"""The authorization matrix: every route of `app.url_map` × every role → the expected status.
 
 - anonymous: a redirect to /login on protected pages;
 - another organisation's applicant and an unassigned reviewer: 404 on application, evidence and assignment
