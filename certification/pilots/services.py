@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
@@ -181,8 +182,6 @@ def send_to_consultation(user, round_id: int, codes: list[str], summary_url: str
     """Open one consultation comment per chosen flagged indicator on the next version of the round's seal, each
     quoting the round's figures and linking its summary. An indicator already sent from this round is skipped.
     Refused while the round is open (its figures are not final) or when no version is in consultation."""
-    from flask_babel import gettext
-
     pilot_round = get_round(user, round_id)
     if pilot_round.status != RoundStatus.CLOSED or pilot_round.summary is None:
         raise NotEditable(N_("Close the round first: its summary is sent as it was at closing."))
