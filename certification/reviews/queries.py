@@ -58,7 +58,7 @@ def scores_by_assignment(assignment_id: int) -> dict[int, ReviewScore]:
 
 
 def score_inputs(application) -> dict:
-    """What the scoring formula (standards.scoring) reads for this application, as JSON-ready data."""
+    """What the §4 formula reads for this application, as JSON-ready data."""
     reviewer_rows = db.session.execute(
         select(Indicator.code, Assignment.reviewer_id, ReviewScore.score)
         .join(ReviewScore, ReviewScore.indicator_id == Indicator.id)
