@@ -6,7 +6,10 @@ from pathlib import Path
 
 from flask import Flask
 
+from certification import web
+from certification.cli import register_cli
 from config import load_config
+from worker import celery_init_app
 
 ROOT = Path(__file__).resolve().parent
 
@@ -25,10 +28,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     Path(app.instance_path).mkdir(exist_ok=True)
-
-    from certification import web
-    from certification.cli import register_cli
-    from worker import celery_init_app
 
     web.init_app(app)
     if app.config.get("TRUSTED_PROXIES", 0) > 0:

@@ -1,7 +1,7 @@
 """Bulk, set-based test data: many reviewed applications of one standard, many due reminders.
 
 Rows go in with multi-row INSERTs (not through the services, which would take minutes for 10,000
-applications); the states and scores are valid for design §4, so a recompute gives real results.
+applications); the states and scores are valid for the scoring rules, so a recompute gives real results.
 """
 
 from __future__ import annotations

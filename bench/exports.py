@@ -1,4 +1,4 @@
-"""Time the staff exports and measure their peak memory (design §14: streamed, memory does not grow with rows).
+"""Time the staff exports and measure their peak memory (streamed: memory does not grow with rows).
 
     .venv/bin/python -m bench.exports [--sizes 1000 10000] [--database postgresql+psycopg://…/SCRATCH]
 

@@ -1,4 +1,4 @@
-"""Reminders swept per second (design §8).
+"""Reminders swept per second.
 
     .venv/bin/python -m bench.reminders --database postgresql+psycopg://postgres@127.0.0.1:5432/SCRATCH
 

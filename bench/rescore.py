@@ -1,4 +1,4 @@
-"""Time the bulk re-scoring of a standard's applications (design §8).
+"""Time the bulk re-scoring of a standard's applications.
 
     .venv/bin/python -m bench.rescore --database postgresql+psycopg://postgres@127.0.0.1:5432/SCRATCH
 

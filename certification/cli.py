@@ -14,14 +14,31 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
-from certification.accounts.models import Role
+from certification.accounts import links
+from certification.accounts.models import Role, User
+from certification.accounts.services import change_password, create_user, end_all_sessions
+from certification.api.services import revoke_tokens_of
+from certification.applications.models import Application
+from certification.demo import DEMO_PASSWORD, LOGINS, load_demo
+from certification.errors import DomainError, Duplicate, NotFound, ValidationFailed
+from certification.extensions import db
+from certification.notifications.services import send_digests
+from certification.outbox.services import relay
+from certification.record_checks import verify
+from certification.reminders.services import sweep
+from certification.rescoring.services import run_job, start_rescore
+from certification.reviews.services import recalculate_score
 from certification.seals.models import Area
+from certification.seals.services import PublishedVersionChanged, load_standards
+from certification.validation import normalise_email
 from config.settings import LANGUAGES
+from standards.loader import SEALS_DIR, StandardFileError
+from workflows.application import mermaid
 
 standards_cli = AppGroup("standards", help="Seal standards declared in standards/*.yaml.")
 users_cli = AppGroup("users", help="People who use Sello.")
 reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
-scores_cli = AppGroup("scores", help="Score snapshots (design §4).")
+scores_cli = AppGroup("scores", help="Score snapshots (the formula: standards/scoring.py).")
 history_cli = AppGroup("history", help="The tamper-evident decision records.")
 notifications_cli = AppGroup("notifications", help="Notifications and their e-mails.")
 
@@ -43,8 +60,6 @@ def fail(*lines: str) -> NoReturn:
 )
 def load_standards_command(directory: str | None) -> None:
     """Validate and load every seal file; loading twice changes nothing."""
-    from certification.seals.services import PublishedVersionChanged, load_standards
-    from standards.loader import SEALS_DIR, StandardFileError
 
     try:
         report = load_standards(directory or SEALS_DIR)
@@ -87,8 +102,6 @@ def _read_password(from_stdin: bool) -> str:
 def create_user_command(email, name, role, organization_id, locale, password_stdin, areas, countries,
                         languages, capacity) -> None:  # fmt: skip
     """Create a user. Without --password-stdin the password is asked for twice, hidden."""
-    from certification.accounts.services import create_user
-    from certification.errors import Duplicate, ValidationFailed
 
     password = _read_password(password_stdin)
     try:
@@ -108,12 +121,6 @@ def create_user_command(email, name, role, organization_id, locale, password_std
 @click.argument("email")
 def revoke_tokens_command(email) -> None:
     """Revoke every API token of a user (a lost laptop, a leaked script): they stop working at once."""
-    from sqlalchemy import select
-
-    from certification.accounts.models import User
-    from certification.accounts.services import normalise_email
-    from certification.api.services import revoke_tokens_of
-    from certification.extensions import db
 
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
@@ -122,10 +129,6 @@ def revoke_tokens_command(email) -> None:
 
 
 def _user_or_fail(email: str):
-    from certification.accounts.models import User
-    from certification.accounts.services import normalise_email
-    from certification.extensions import db
-
     user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
         fail(f"No user with the e-mail {email}.")
@@ -137,8 +140,6 @@ def _user_or_fail(email: str):
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
 def set_password_command(email, password_stdin) -> None:
     """Give a user a new password; every session and API token of theirs ends."""
-    from certification.accounts.services import change_password
-    from certification.errors import ValidationFailed
 
     user = _user_or_fail(email)
     try:
@@ -155,8 +156,6 @@ def set_password_command(email, password_stdin) -> None:
 )
 def password_link_command(email, invitation) -> None:
     """Print a single-use link with which the user sets a new password (when no mail can reach them)."""
-    from certification.accounts import links
-
     user = _user_or_fail(email)
     if not user.active:
         fail(f"{user.email} is deactivated; reactivate them first.")
@@ -167,8 +166,6 @@ def password_link_command(email, invitation) -> None:
 @click.argument("email")
 def end_sessions_command(email) -> None:
     """Log a user out everywhere: every browser session and API token of theirs ends at once."""
-    from certification.accounts.services import end_all_sessions
-
     user = _user_or_fail(email)
     revoked = end_all_sessions(user, "ended from the command line")
     click.echo(f"Ended every session of {user.email} and revoked {revoked} API token(s).")
@@ -178,10 +175,6 @@ def end_sessions_command(email) -> None:
 @with_appcontext
 def demo_command() -> None:
     """Load the standards and realistic demo data (once; does nothing if the demo admin exists)."""
-    from certification.demo import DEMO_PASSWORD, LOGINS, load_demo
-    from certification.errors import DomainError
-    from certification.seals.services import PublishedVersionChanged
-    from standards.loader import StandardFileError
 
     try:
         report = load_demo()
@@ -203,8 +196,6 @@ def demo_command() -> None:
 def sweep_command() -> None:
     """Run the periodic sweep once — the beat job, by hand: due reminders (each at most once), expiry of
     certificates, revocation after 6 months of suspension; then relay outbox rows not yet sent."""
-    from certification.outbox.services import relay
-    from certification.reminders.services import sweep
 
     report = sweep()
     relayed = relay()
@@ -221,11 +212,6 @@ def recalculate_command(application_id: int | None, standard_id: int | None) -> 
     With --standard, a re-scoring job runs here with its progress, and its report lists the applications
     whose eligibility or level changed (the same job the pilot calibration starts).
     """
-    from certification.applications.models import Application
-    from certification.errors import NotFound
-    from certification.extensions import db
-    from certification.rescoring.services import run_job, start_rescore
-    from certification.reviews.services import recalculate_score
 
     if application_id is not None and standard_id is not None:
         fail("Give --application or --standard, not both.")
@@ -274,8 +260,6 @@ def recalculate_command(application_id: int | None, standard_id: int | None) -> 
 def digest_command() -> None:
     """Send the daily digest now — the beat job, by hand: one e-mail per person with the notifications of
     the kinds they chose to get as a digest (each goes into one digest only); then relay the outbox."""
-    from certification.notifications.services import send_digests
-    from certification.outbox.services import relay
 
     sent = send_digests()
     relayed = relay()
@@ -285,8 +269,6 @@ def digest_command() -> None:
 @click.command("lifecycle-diagram")
 def lifecycle_diagram_command() -> None:
     """Print the application lifecycle as a mermaid stateDiagram (pasted into README.md)."""
-    from workflows.application import mermaid
-
     click.echo(mermaid())
 
 
@@ -294,8 +276,6 @@ def lifecycle_diagram_command() -> None:
 @with_appcontext
 def history_verify_command() -> None:
     """Walk every record chain; exit 1 naming the first broken row of each broken chain."""
-    from certification.extensions import db
-    from certification.records import verify
 
     result = verify(db.session)
     db.session.rollback()

@@ -13,6 +13,8 @@ from contextlib import nullcontext
 import flask_babel
 from flask import has_request_context, request
 
+from certification.api.errors import api_locale
+
 LIST_LIMIT = 5
 VALUE_LIMIT = 80
 
@@ -26,8 +28,6 @@ def shorten(value, limit: int = VALUE_LIMIT) -> str:
 def _in_locale():
     """The API answers in its own language (?lang=, the token holder's, Accept-Language); pages in the UI's."""
     if request.blueprint == "api":
-        from certification.api.errors import api_locale
-
         return flask_babel.force_locale(api_locale())
     return nullcontext()
 

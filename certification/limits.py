@@ -14,6 +14,8 @@ import flask_babel
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException, RequestHeaderFieldsTooLarge, RequestURITooLarge
 
+from certification.api.errors import http_error, is_api_path
+
 # The longest path + query string the app serves (bytes as sent, percent-encoded); longer → 414. It stays
 # under gunicorn's ceiling for a whole request line (8190 bytes with the method and protocol).
 MAX_URL_BYTES = 8000
@@ -56,7 +58,6 @@ def refusal(environ: dict, config) -> HTTPException | None:
 
 def init_app(app: Flask) -> None:
     """Check the bounds before anything else runs for a request (no session, no database)."""
-    from certification.api.errors import http_error, is_api_path
 
     def _within_limits():
         problem = refusal(request.environ, app.config)

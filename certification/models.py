@@ -1,7 +1,7 @@
 """Every model, imported once so that SQLAlchemy and Alembic see the whole schema."""
 
 from certification.accounts.models import Affiliation, AffiliationKind, Role, User
-from certification.api.models import ApiToken  # noqa: F401 - issue 6
+from certification.api.models import ApiToken  # noqa: F401 - every table registered
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
 from certification.certificates.models import Certificate, CertificateStatus
 from certification.evidence.models import Evidence, evidence_indicators
@@ -15,12 +15,12 @@ from certification.offline.models import OfflineChange  # noqa: F401 - every tab
 from certification.organizations.models import Organization
 from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus
-from certification.reminders.models import SentReminder  # noqa: F401 - issue 5
-from certification.rescoring.models import RescoreItem, RescoreJob, RescoreStatus  # noqa: F401 - issue 5
+from certification.reminders.models import SentReminder  # noqa: F401 - every table registered
+from certification.rescoring.models import RescoreItem, RescoreJob, RescoreStatus  # noqa: F401 - every table registered
+from certification.reviewers.models import DeclaredConflict
 from certification.reviews.models import (
     Assignment,
     AssignmentStatus,
-    DeclaredConflict,  # noqa: F401 - issue 4
     Moderation,
     ReviewScore,
     ScoreSnapshot,
@@ -34,5 +34,5 @@ __all__ = [
     "Standard", "StandardStatus", "User", "evidence_indicators",
     "DeclaredConflict",
 ]  # fmt: skip
-# Issue 3: the seals.models import above also registers StandardHistory, IndicatorComment and Calibration
+# The seals.models import above also registers StandardHistory, IndicatorComment and Calibration
 # (tables standard_history, indicator_comments, standard_calibrations).

@@ -12,8 +12,6 @@ from certification.errors import (
     GuardFailed,
     InvalidTransition,
     NotFound,
-    TooLarge,
-    UnsupportedType,
     ValidationFailed,
 )
 from certification.redirects import same_origin_referrer
@@ -31,7 +29,7 @@ def messages_of(exc: DomainError) -> list[str]:
         return [gettext("%(field)s: %(message)s", field=gettext(k), message=translate(m, gettext))
                 for k, ms in exc.fields.items() for m in ms]  # fmt: skip
     rule = getattr(exc, "rule", None)
-    if isinstance(rule, Unmet):  # a refusal naming its rule (reviews §5): word parameters are translated too
+    if isinstance(rule, Unmet):  # a refusal naming its rule (reviewers.policies): word parameters translated too
         params = {k: gettext(v) if isinstance(v, str) else v for k, v in rule.params.items()}
         return [gettext(rule.message) % params if params else gettext(rule.message)]
     text = getattr(exc, "message", None) or str(exc)
@@ -52,6 +50,26 @@ def fields_with_control_characters() -> list[str]:
     ))  # fmt: skip
 
 
+def flash_form_errors(form) -> None:
+    """A form's field errors as flashed messages, for a form posted from a page that redirects back."""
+    for field, errors in form.errors.items():
+        label = getattr(form, field).label.text if hasattr(form, field) else field
+        flash(gettext("%(field)s: %(message)s", field=label, message=" ".join(map(str, errors))), "error")
+
+
+def answer_refusal(exc: DomainError, answer):
+    """The page's answer to a refused service call: 404 for what this person may not know exists, 403 (with
+    the reason) for what they may not do; any other refusal is flashed and `answer()` is returned (a redirect
+    back, or the form again with its status)."""
+    if isinstance(exc, NotFound):
+        abort(404)
+    if isinstance(exc, Forbidden):
+        abort(403, description=translate(exc.message, gettext))
+    for message in messages_of(exc):
+        flash(message, "error")
+    return answer()
+
+
 def run(action, *, success: str | None = None, back: str | None = None, then=None):
     """Run a service call for a form POST: flash the outcome and redirect (303)."""
     back = back or safe_back(url_for("main.dashboard"))
@@ -64,18 +82,8 @@ def run(action, *, success: str | None = None, back: str | None = None, then=Non
         return redirect(back, code=303)
     try:
         result = action()
-    except NotFound:
-        abort(404)
-    except Forbidden as exc:
-        abort(403, description=translate(exc.message, gettext))
-    except (TooLarge, UnsupportedType) as exc:
-        for message in messages_of(exc):
-            flash(message, "error")
-        return redirect(back, code=303)
     except DomainError as exc:
-        for message in messages_of(exc):
-            flash(message, "error")
-        return redirect(back, code=303)
+        return answer_refusal(exc, lambda: redirect(back, code=303))
     if success:
         flash(success, "success")
     return redirect(then(result) if then else back, code=303)

@@ -47,3 +47,8 @@ def search_pattern(text: str | None) -> str | None:
     if not text:
         return None
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def normalise_email(email: str) -> str:
+    """The form an e-mail address is stored and looked up in (accounts are found whatever its case)."""
+    return (email or "").strip().lower()

@@ -14,8 +14,28 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-from certification import models  # noqa: F401 - every table registered before migrations run
+import certification.accounts.account_views  # noqa: F401 - routes of the accounts blueprint
+import certification.accounts.people_views  # noqa: F401 - routes of the accounts blueprint
+import certification.models  # noqa: F401 - every table registered before migrations run
+from certification import limits
+from certification.accounts import sessions, throttle
+from certification.accounts.views import bp as accounts_bp
+from certification.api import errors as api_errors
+from certification.api import sync as _api_sync  # noqa: F401 - registers the offline sync operations on the API blueprint
+from certification.api.views import bp as api_bp
+from certification.applications.views import bp as applications_bp
+from certification.certificates.views import bp as certificates_bp
+from certification.evidence.views import bp as evidence_bp
 from certification.extensions import babel, csrf, db, login_manager, migrate
+from certification.main.views import bp as main_bp
+from certification.notifications import mailer
+from certification.notifications.views import bp as notifications_bp
+from certification.offline.views import bp as offline_bp
+from certification.pilots.views import bp as pilots_bp
+from certification.rescoring.views import bp as rescoring_bp
+from certification.reviewers.views import bp as reviewers_bp
+from certification.reviews.views import bp as reviews_bp
+from certification.seals.views import bp as seals_bp
 from certification.validation import MAX_ID
 from config.settings import LANGUAGES
 
@@ -85,7 +105,6 @@ def _personal(response) -> bool:
 def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.url_map.converters["default"] = app.url_map.converters["string"] = PrintableSegment
-    from certification import limits
 
     limits.init_app(app)  # over-long URLs and headers are refused before anything else runs
     db.init_app(app)
@@ -96,44 +115,26 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "strong"
 
-    from certification.accounts import sessions, throttle
-
     # A session names "<id>:<epoch>" and ends on logout, idle and absolute timeouts (accounts/sessions.py).
     login_manager.user_loader(sessions.load_user)
     throttle.init_app(app)
 
-    from certification.accounts import account_views, people_views  # noqa: F401  (routes of the accounts blueprint)
-    from certification.accounts.views import bp as accounts_bp
-    from certification.applications.views import bp as applications_bp
-    from certification.certificates.views import bp as certificates_bp
-    from certification.evidence.views import bp as evidence_bp
-    from certification.main.views import bp as main_bp
-    from certification.pilots.views import bp as pilots_bp
-    from certification.reviews.views import bp as reviews_bp
-    from certification.seals.views import bp as seals_bp
-
-    for bp in (main_bp, accounts_bp, applications_bp, evidence_bp, reviews_bp, pilots_bp, certificates_bp,
-               seals_bp):  # fmt: skip
+    for bp in (main_bp, accounts_bp, applications_bp, evidence_bp, reviews_bp, reviewers_bp, pilots_bp,
+               certificates_bp, seals_bp):  # fmt: skip
         app.register_blueprint(bp)
 
-    # Issue 5: notifications (with the mail outbox) and bulk re-scoring.
-    from certification.notifications import mailer
-    from certification.notifications.views import bp as notifications_bp
-    from certification.rescoring.views import bp as rescoring_bp
-
+    # Notifications (with the mail outbox) and bulk re-scoring.
     mailer.init_app(app)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(rescoring_bp)
 
-    # Offline field scoring: the offline screen, its service worker and manifest, the printable sheet.
-    from certification.offline.views import bp as offline_bp
-
     app.register_blueprint(offline_bp)
 
-    # Issue 6: the JSON API at /api/v1 (token-authenticated, CSRF-exempt, JSON errors).
-    from certification import api
-
-    api.init_app(app)
+    # The JSON API at /api/v1: CSRF-exempt (it is token-authenticated; token requests are limited by the login
+    # limits of certification/accounts/throttle.py, shared with the web form), with JSON errors.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+    api_errors.register(app)
 
     @app.before_request
     def _nonce():

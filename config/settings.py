@@ -43,10 +43,10 @@ class Base:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
     # The body that issues the certificates, as printed on them; empty = the seeds' working group (translated).
     WORKING_GROUP_NAME = os.environ.get("WORKING_GROUP_NAME", "")
-    # Issue 6 — JSON API: bearer-token lifetime, failed token requests allowed per client, JSON body limit.
+    # JSON API: bearer-token lifetime, failed token requests allowed per client, JSON body limit.
     API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", 30))
     API_MAX_JSON_BYTES = int(os.environ.get("API_MAX_JSON_BYTES", 1024 * 1024))
-    # Issue 5 — notification e-mail (no MAIL_SERVER: mails are recorded and logged, not sent) and the outbox.
+    # Notification e-mail (no MAIL_SERVER: mails are recorded and logged, not sent) and the outbox.
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
     MAIL_PORT = int(os.environ.get("MAIL_PORT", 25))
     MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "").lower() in ("1", "true", "yes")

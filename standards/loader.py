@@ -1,4 +1,4 @@
-"""Read and validate the seal YAML files (format: design.md §2 and the header of each seal file).
+"""Read and validate the seal YAML files (format: standards/spec.py and the header of each seal file).
 
 `parse_standard` checks everything and collects every problem before refusing, so whoever edits a
 seal sees the whole list at once, each problem named by file and by path inside the file, e.g.

@@ -1,4 +1,4 @@
-"""The scoring engine: design.md §4, exactly.
+"""The scoring engine: the rules below, exactly (tests/unit/test_scoring.py writes them out again).
 
 For one application and its standard version:
 
@@ -241,7 +241,7 @@ def compute_score(
     reviewer_scores: Mapping[str, Sequence[int | None]],
     moderated: Mapping[str, float] | None = None,
 ) -> ScoreResult:
-    """Score one application from its reviewers' scores (design.md §4).
+    """Score one application from its reviewers' scores.
 
     `reviewer_scores` maps an indicator code to the scores of the submitted reviews (None = N/A); an
     indicator left out has no score and counts as N/A. `moderated` maps an indicator code to the

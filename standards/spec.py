@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 AREAS: tuple[str, ...] = ("gender", "poverty", "rural")
 
-# Lifecycle of a standard version (design.md §2). The YAML `status` is the one the loader puts a
+# Lifecycle of a standard version. The YAML `status` is the one the loader puts a
 # version in when it is first loaded.
 STATUSES: tuple[str, ...] = ("draft", "consultation", "pilot", "published", "retired")
 

@@ -227,7 +227,7 @@ class World:
     def __init__(self):
         from certification.notifications.models import MailMessage, Notification
         from certification.rescoring.services import start_rescore
-        from certification.reviews.services import declare_conflict
+        from certification.reviewers.services import declare_conflict
         from certification.seals.services import add_comment
 
         areas = ["gender", "poverty", "rural"]
@@ -276,7 +276,7 @@ class World:
         return affiliation(self.unassigned, self.other_org, "consultant").id
 
     def new_declared_conflict(self) -> int:
-        from certification.reviews.services import declare_conflict
+        from certification.reviewers.services import declare_conflict
 
         return declare_conflict(self.unassigned, organization(country="PE").id, "Parentesco con la gerencia.").id
 

@@ -1,4 +1,4 @@
-"""Building blocks for the reviewing tests (issue 4), all through the service layer."""
+"""Building blocks for the reviewing tests, all through the service layer."""
 
 from __future__ import annotations
 

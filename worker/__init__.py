@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+import worker.tasks  # noqa: F401 - its shared tasks are registered on every Celery app created after it
+
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
@@ -16,6 +18,4 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    import worker.tasks  # noqa: F401 - registers the shared tasks on this app
-
     return celery_app

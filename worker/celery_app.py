@@ -3,6 +3,7 @@
 from celery.signals import worker_process_init
 
 from app import create_app
+from certification.extensions import db
 
 flask_app = create_app()
 celery = flask_app.extensions["celery"]
@@ -11,7 +12,5 @@ celery = flask_app.extensions["celery"]
 @worker_process_init.connect
 def _dispose_inherited_pool(**_):
     # A forked child must not share the parent's database connections (close=False: leave the parent's be).
-    from certification.extensions import db
-
     with flask_app.app_context():
         db.engine.dispose(close=False)

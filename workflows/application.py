@@ -1,4 +1,4 @@
-"""The application lifecycle of design.md §3: states, events, who may fire them and their guards.
+"""The application lifecycle: states, events, who may fire them and their guards.
 
 One module-level `Machine` (model=None) serves every application: nothing is stored per row, and the
 state column is only ever changed here, through `fire`.

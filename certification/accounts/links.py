@@ -19,9 +19,13 @@ from sqlalchemy import select
 
 from certification.accounts import throttle
 from certification.accounts.models import User
-from certification.accounts.services import change_password, normalise_email
+from certification.accounts.services import change_password
 from certification.extensions import db
+from certification.notifications.models import MailMessage
+from certification.notifications.services import locale_of
+from certification.organizations.models import Organization
 from certification.outbox.services import commit, enqueue
+from certification.validation import normalise_email
 from workflows.messages import N_
 
 RESET = "reset"
@@ -93,9 +97,6 @@ def unusable_password() -> str:
 def queue_mail(user: User, kind: str) -> None:
     """Write the link's mail in the person's language to the outbox (sent after the caller's commit; shown in
     the admin mail outbox when no MAIL_SERVER is configured)."""
-    from certification.notifications.models import MailMessage
-    from certification.notifications.services import locale_of
-    from certification.organizations.models import Organization
 
     locale = locale_of(user)
     organization = db.session.get(Organization, user.organization_id) if user.organization_id else None

@@ -65,7 +65,7 @@ class User(UserMixin, db.Model):
 
 
 class Affiliation(db.Model):
-    """A tie between a person and an organisation that may be a conflict of interest (design §5)."""
+    """A tie between a person and an organisation that may be a conflict of interest."""
 
     __tablename__ = "affiliations"
 

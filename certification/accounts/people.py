@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from certification.accounts import links
 from certification.accounts.models import PersonChange, Role, User
+from certification.accounts.policies import is_admin
 from certification.accounts.services import end_all_sessions, new_user
 from certification.errors import Forbidden, NotFound, StateConflict, ValidationFailed
 from certification.extensions import db
@@ -19,12 +20,8 @@ from workflows.messages import N_
 ROLES = tuple(r.value for r in Role)
 
 
-def is_admin(user) -> bool:
-    return getattr(user, "role", None) == Role.ADMIN
-
-
 def may_invite(actor, role: str) -> bool:
-    """Admins invite anyone; facilitators create reviewer profiles (design §1: they assign reviewers)."""
+    """Admins invite anyone; facilitators create reviewer profiles (they assign reviewers)."""
     return is_admin(actor) or (getattr(actor, "role", None) == Role.FACILITATOR and role == Role.REVIEWER.value)
 
 

@@ -10,20 +10,20 @@ from flask_login import current_user, login_required
 from certification.accounts import people
 from certification.accounts.forms import InviteForm, OrganizationForm, PersonOrganizationForm, RoleForm
 from certification.accounts.models import Role, User
-from certification.accounts.views import _flash_form_errors, bp
-from certification.applications.policies import is_staff
+from certification.accounts.policies import is_admin, is_staff
+from certification.accounts.views import bp
 from certification.errors import DomainError
 from certification.extensions import db
 from certification.i18n_places import country_choices
 from certification.organizations import services as organizations
 from certification.organizations.models import Organization
-from certification.reviews.queries import organizations_for_choice
-from certification.ui import messages_of, page_arg, run
+from certification.reviewers.queries import organizations_for_choice
+from certification.ui import flash_form_errors, messages_of, page_arg, run
 from certification.validation import search_pattern
 
 
 def _admin_only():
-    if not people.is_admin(current_user):
+    if not is_admin(current_user):
         abort(404)
 
 
@@ -56,7 +56,7 @@ def people_index():
 
 def _invite_form(form=None):
     form = form or InviteForm()
-    if not people.is_admin(current_user):  # facilitators create reviewer profiles only
+    if not is_admin(current_user):  # facilitators create reviewer profiles only
         form.role.choices = [c for c in form.role.choices if c[0] == Role.REVIEWER.value]
     form.organization_id.choices = _organization_choices(_("— none —"))
     return form
@@ -76,9 +76,9 @@ def invite_person():
                 flash(message, "error")
             return render_template("accounts/invite.html", form=form), 422
         flash(_("Invitation sent to %(email)s.", email=person.email), "success")
-        if people.is_admin(current_user):
+        if is_admin(current_user):
             return redirect(url_for("accounts.person", user_id=person.id), code=303)
-        return redirect(url_for("accounts.reviewer_profile", reviewer_id=person.id), code=303)
+        return redirect(url_for("reviewers.reviewer_profile", reviewer_id=person.id), code=303)
     return render_template("accounts/invite.html", form=form), 422 if form.errors else 200
 
 
@@ -113,7 +113,7 @@ def change_person_role(user_id: int):
     form.organization_id.choices = _organization_choices("")
     back = _person_back(user_id)
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(back, code=303)
     return run(lambda: people.change_role(current_user, user_id, form.role.data, form.organization_id.data),
                success=_("Role saved; the person was signed out everywhere."), back=back,
@@ -128,7 +128,7 @@ def change_person_organization(user_id: int):
     form.organization_id.choices = _organization_choices("")
     back = _person_back(user_id)
     if not form.validate_on_submit():
-        _flash_form_errors(form)
+        flash_form_errors(form)
         return redirect(back, code=303)
     return run(lambda: people.set_organization(current_user, user_id, form.organization_id.data),
                success=_("Organisation saved."), back=back, then=lambda _p: back)  # fmt: skip

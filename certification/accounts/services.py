@@ -12,11 +12,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from certification.accounts import throttle
 from certification.accounts.models import Role, User
 from certification.accounts.passwords import password_problems
+from certification.api.models import ApiToken
 from certification.errors import Duplicate, ValidationFailed
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
 from certification.types import utcnow
+from certification.validation import normalise_email
 from config.settings import LANGUAGES
 from workflows.messages import N_
 
@@ -24,10 +26,6 @@ log = logging.getLogger(__name__)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # A hash of nothing, checked when the e-mail is unknown so both answers take the same time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-
-
-def normalise_email(email: str) -> str:
-    return (email or "").strip().lower()
 
 
 def create_user(*, email: str, name: str, role: str, password: str, organization_id: int | None = None,
@@ -118,8 +116,6 @@ def end_all_sessions(user: User, reason: str, *, commit_now: bool = True) -> int
     """End every browser session, remember-me cookie and API token of `user` at once; returns the number of
     tokens revoked. `reason` goes to the log. With commit_now=False the caller commits it with its own change
     (a deactivation, a new password) in one transaction."""
-    from certification.api.models import ApiToken
-
     user.session_epoch = User.session_epoch + 1  # atomic in SQL: two concurrent ends both count
     revoked = db.session.execute(
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())

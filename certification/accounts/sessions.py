@@ -14,6 +14,7 @@ from flask import current_app, has_request_context, request, session
 from flask_login import login_user
 from flask_login.utils import decode_cookie
 
+from certification.accounts.models import User
 from certification.extensions import db
 
 LOGGED_IN_AT = "_sello_login_at"
@@ -71,8 +72,6 @@ def _expired(moment: float) -> bool:
 
 def load_user(session_id: str):
     """Flask-Login's user loader: the person this session or remember-me cookie names, if it is still live."""
-    from certification.accounts.models import User
-
     parsed = _parse(session_id)
     # Every login stamps the session; an unstamped one is Flask-Login reading a remember-me cookie.
     from_session = LOGGED_IN_AT in session or not _remembered(session_id)

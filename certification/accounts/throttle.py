@@ -22,6 +22,8 @@ from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from certification.validation import normalise_email
+
 log = logging.getLogger(__name__)
 EXTENSION = "sello_login_throttle"
 
@@ -72,8 +74,6 @@ def _counter() -> _Counter:
 
 
 def _keys(email: str) -> list[tuple[str, str]]:
-    from certification.accounts.services import normalise_email
-
     # The address is hashed: the counter store never holds who tried to log in.
     account = hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
     keys = [(current_app.config.get("LOGIN_ACCOUNT_LIMIT", "5 per 15 minutes"), f"login-account:{account}")]
@@ -128,8 +128,6 @@ def record_failure(email: str) -> None:
 def allow_reset_request(email: str) -> bool:
     """Count one forgot-password request for the account (known or not) and the client; False once either is
     over PASSWORD_RESET_ACCOUNT_LIMIT / PASSWORD_RESET_CLIENT_LIMIT (a mailbox is not flooded with links)."""
-    from certification.accounts.services import normalise_email
-
     counter = _counter()
     account = hashlib.sha256(normalise_email(email).encode("utf-8", "surrogatepass")).hexdigest()
     keys = [(current_app.config.get("PASSWORD_RESET_ACCOUNT_LIMIT", "3 per hour"), f"reset-account:{account}")]

@@ -1,17 +1,6 @@
-"""JSON API v1 at /api/v1: bearer tokens, the contract of shared/api.md, and its OpenAPI 3.1 document."""
+"""JSON API v1 at /api/v1: bearer tokens, the contract of the README's API section, and its OpenAPI 3.1 document.
 
-from __future__ import annotations
-
-from flask import Flask
-
-
-def init_app(app: Flask) -> None:
-    """Register the API on `app`: blueprint (CSRF-exempt: it is token-authenticated) and errors. Token requests
-    are limited by the login limits (certification/accounts/throttle.py), shared with the web form."""
-    from certification.api import errors, sync  # noqa: F401 - sync registers the offline operations on bp
-    from certification.api.views import bp
-    from certification.extensions import csrf
-
-    csrf.exempt(bp)
-    app.register_blueprint(bp)
-    errors.register(app)
+The app factory (certification/web.py) registers its blueprint and error handlers; this package's own
+`__init__` imports nothing, so the low-level modules that use `api.errors` or `api.models` do not pull in
+the API's views (and with them every feature) when they are imported.
+"""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from certification.accounts.models import Role
-from certification.applications.policies import is_staff
+from certification.accounts.policies import is_staff
 
 
 def may_create_users(user) -> bool:

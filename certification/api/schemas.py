@@ -30,8 +30,8 @@ from spectree.model_adapter.pydantic_adapter import BaseFile
 from certification.accounts.models import AffiliationKind, Role
 from certification.accounts.passwords import MAX_LENGTH as MAX_PASSWORD
 from certification.accounts.passwords import MIN_LENGTH as MIN_PASSWORD
+from certification.reviewers.services import MAX_CAPACITY
 from certification.reviews.models import AssignmentStatus
-from certification.reviews.services import MAX_CAPACITY
 from certification.seals.models import Area
 from certification.validation import (
     CONTROL_CHARACTERS,

@@ -31,9 +31,10 @@ from certification.extensions import db
 from certification.organizations import services as organizations
 from certification.organizations.models import Organization
 from certification.pilots import services as pilots
+from certification.reviewers import services as reviewers
 from certification.reviews import queries as review_queries
 from certification.reviews import services as reviews
-from certification.reviews.auto_assign import auto_assign
+from certification.reviews.services import auto_assign
 from certification.seals import queries as seal_queries
 from workflows.messages import N_
 
@@ -111,7 +112,7 @@ def create_affiliation(user, user_id: int, body: s.NewAffiliation):
 
     A tie with an organisation that is a conflict of interest while open and for 24 months after it ended.
     """
-    row = reviews.add_affiliation(user, user_id, organization_id=body.organization_id, kind=body.kind.value,
+    row = reviewers.add_affiliation(user, user_id, organization_id=body.organization_id, kind=body.kind.value,
                                   since=body.since, until=body.until)  # fmt: skip
     return show.affiliation(row)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from certification.accounts.models import Role
+from certification.accounts.policies import is_staff
 from certification.applications.models import Application
 from certification.reviews.models import Assignment, AssignmentStatus
 from workflows.application import EDITABLE_STATES, Actor
@@ -18,10 +19,6 @@ REVIEWER_READS = (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)
 
 def actor_of(user) -> Actor:
     return Actor(id=user.id, role=user.role.value, organization_id=user.organization_id)
-
-
-def is_staff(user) -> bool:
-    return user.role in (Role.FACILITATOR, Role.ADMIN)
 
 
 def visible_filter(user):

@@ -16,6 +16,7 @@ from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.pagination import Page, paginate  # noqa: F401 - Page re-exported
 from certification.pilots.models import PilotRound, RoundStatus
+from certification.reviewers import queries as reviewer_queries
 from certification.reviews import queries as review_queries
 from certification.reviews.models import Assignment, AssignmentStatus
 from certification.seals.models import Indicator, Standard
@@ -162,7 +163,7 @@ def facts_for(application: Application, now: datetime) -> wf.Facts:
     essential_missing = tuple(i.code for i in indicators if i.essential and i.id not in with_evidence)
     assignments = review_queries.assignments_with_reviewers(application.id)
     live = [a for a in assignments if a.status in (AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)]
-    conflicted = review_queries.conflicted_reviewer_ids(
+    conflicted = reviewer_queries.conflicted_reviewer_ids(
         [a.reviewer_id for a in live], application.organization_id, now.date()
     )
     flagged_not_updated = ()
@@ -215,7 +216,7 @@ def facts_for(application: Application, now: datetime) -> wf.Facts:
         score_up_to_date=up_to_date,
         eligibility_problems=problems,
         flagged_not_updated=flagged_not_updated,
-        # Separation of duties: anyone ever assigned (even declined or withdrawn) has seen the file (issue 4).
+        # Separation of duties: anyone ever assigned (even declined or withdrawn) has seen the file.
         reviewer_ids=frozenset(a.reviewer_id for a in assignments),
         decider_ids=deciders,
         decided_at=application.decided_at,

@@ -7,11 +7,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
+from certification.accounts.policies import is_staff
 from certification.applications import queries, services
 from certification.applications.forms import NA, EventForm, NewApplicationForm, SelfAssessmentForm
-from certification.applications.policies import actor_of, is_staff, may_edit_content, may_see_score
+from certification.applications.policies import actor_of, may_edit_content, may_see_score
 from certification.errors import DomainError, Forbidden, NotFound
 from certification.evidence.services import evidence_of
+from certification.reviewers import queries as reviewer_queries
 from certification.reviews import queries as review_queries
 from certification.seals.models import Area
 from certification.seals.queries import applicable_standards, standard_tree
@@ -86,7 +88,7 @@ def detail(application_id: int):
         actions.append((wf.EVENTS[name], [(u.render(_), _fix_link(application, u)) for u in unmet]))
     snapshot = review_queries.latest_snapshot(application.id) if may_see_score(current_user, application) else None
     assignments = queries.assignments_for_page(application.id) if is_staff(current_user) else []
-    reviewers = review_queries.reviewers() if is_staff(current_user) else []
+    reviewers = reviewer_queries.reviewers() if is_staff(current_user) else []
     certificate = queries.certificate_of(application.id)
     return render_template(
         "applications/detail.html", application=application, tree=tree, assessed=assessed,

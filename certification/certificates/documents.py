@@ -18,7 +18,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 
 from certification.certificates.models import Certificate, CertificateStatus
-from certification.reviews.policies import language_of_country
+from certification.reviewers.policies import language_of_country
 from certification.types import utcnow
 
 PDF_VARIANT = "pdf/a-3b"
@@ -102,6 +102,8 @@ def _render(facts: CertificateFacts) -> bytes:
 
 def write_pdf(html: str) -> bytes:
     """HTML to PDF/A-3b with nothing fetched from outside."""
+    # Imported on first use: WeasyPrint takes over a second to import, which every process (web, worker, CLI,
+    # each test run) would otherwise pay at start, while only PDF downloads need it.
     from weasyprint import HTML, URLFetcher
 
     # The page is self-contained: only its own data: URIs (the QR code) load, so nothing rendered on it (a name,

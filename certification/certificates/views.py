@@ -8,8 +8,10 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from flask_login import current_user, login_required
 
 from certification.applications import queries as application_queries
+from certification.applications.exports import XLSX, csv_stream, xlsx_stream
 from certification.certificates import queries
 from certification.certificates.documents import certificate_pdf, pdf_filename
+from certification.certificates.exports import registry_header, registry_rows
 from certification.errors import NotFound
 from certification.seals.models import Area
 from certification.types import utcnow
@@ -32,8 +34,6 @@ def registry():
 @bp.get("/registry.<any(csv, xlsx):extension>")
 def registry_export(extension: str):
     """The registry with the page's `area` and `q` filters, as CSV or XLSX: public, like the page."""
-    from certification.applications.exports import XLSX, csv_stream, xlsx_stream
-    from certification.certificates.exports import registry_header, registry_rows
 
     area = request.args.get("area") or None
     if area not in {a.value for a in Area} | {None}:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from certification.applications.models import Application, SelfAssessment
 from certification.applications.policies import visible_filter
+from certification.applications.queries import ineligibility_unmet
 from certification.certificates.models import Certificate
 from certification.evidence.models import Evidence, evidence_indicators
 from certification.extensions import db
@@ -23,6 +24,7 @@ from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus
 from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore
 from certification.seals.models import Indicator, Standard
+from certification.seals.queries import scoring_rules
 from standards.scoring import ScoreResult, compute_score
 from workflows.application import APPEAL_WINDOW, EDITABLE_STATES, State
 from workflows.messages import Unmet
@@ -163,8 +165,6 @@ def applicant_progress(user, now: datetime) -> list[ApplicationProgress]:
 def _readiness_previews(drafts: list[Application]) -> dict[int, tuple[ScoreResult, tuple[Unmet, ...]]]:
     """Each editable application's self-ratings run through its standard's formula: one statement for the
     ratings, and the rules once per standard (an institution has at most one open application per seal)."""
-    from certification.applications.queries import ineligibility_unmet
-    from certification.seals.queries import scoring_rules
 
     if not drafts:
         return {}

@@ -12,8 +12,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from certification.accounts.models import Role, User
+from certification.applications.models import Application
 from certification.extensions import db
 from certification.notifications.services import Notice, notify_all
+from certification.organizations.models import Organization
+from certification.pilots.models import PilotRound
+from certification.reviews.models import Assignment, AssignmentStatus
+from certification.seals.models import Standard
 from workflows.application import APPEAL_WINDOW
 
 MFI, FACILITATORS = "mfi", "facilitators"
@@ -55,9 +60,6 @@ def mfi_staff(organization_id: int) -> list[int]:
 def facilitators_of(application_id: int, *, assigned_by: int | None = None) -> list[int]:
     """Who assigned (this assignment, or any of the application's) and the pilot round's facilitator;
     when that is nobody active, every active facilitator (then every admin)."""
-    from certification.applications.models import Application
-    from certification.pilots.models import PilotRound
-    from certification.reviews.models import Assignment
 
     if assigned_by is not None:
         ids = {assigned_by}
@@ -92,8 +94,6 @@ def _codes(indicators) -> str:
 
 def on_lifecycle_event(application, entry, actor_id: int | None, *, certificate=None) -> None:
     """The notifications of one fired lifecycle event (`entry`: its history row, flushed)."""
-    from certification.organizations.models import Organization
-
     rules = LIFECYCLE.get(entry.event, ())
     if not rules:
         return
@@ -111,8 +111,6 @@ def on_lifecycle_event(application, entry, actor_id: int | None, *, certificate=
         params["certificate"] = certificate.number
         link = f"/verify/{certificate.verification_code}"
     if application.pilot_round_id:
-        from certification.pilots.models import PilotRound
-
         params["round"] = db.session.get(PilotRound, application.pilot_round_id).name
     notices = []
     for kind, who in rules:
@@ -128,8 +126,6 @@ def on_lifecycle_event(application, entry, actor_id: int | None, *, certificate=
 
 def on_rescore_requested(application, entry, reopened: list[tuple[int, int, list[str]]]) -> None:
     """Tell each reviewer whose scores the resubmission reopened which indicators to score again."""
-    from certification.organizations.models import Organization
-
     organization = db.session.get(Organization, application.organization_id)
     notify_all([
         Notice(reviewer_id, "rescore_requested",
@@ -141,10 +137,6 @@ def on_rescore_requested(application, entry, reopened: list[tuple[int, int, list
 
 
 def _assignment_context(assignment) -> tuple[dict, object]:
-    from certification.applications.models import Application
-    from certification.organizations.models import Organization
-    from certification.seals.models import Standard
-
     application = db.session.get(Application, assignment.application_id)
     organization = db.session.get(Organization, application.organization_id)
     standard = db.session.get(Standard, application.standard_id)
@@ -181,8 +173,6 @@ def on_assignment(assignment, kind: str, key: str, *, reason: str = "") -> None:
 
 def reviews_complete(application) -> bool:
     """Every accepted review is submitted, and at least the standard's minimum of them."""
-    from certification.reviews.models import Assignment, AssignmentStatus
-    from certification.seals.models import Standard
 
     statuses = list(db.session.scalars(select(Assignment.status).where(Assignment.application_id == application.id)))
     submitted = sum(1 for s in statuses if s == AssignmentStatus.SUBMITTED)
@@ -192,8 +182,6 @@ def reviews_complete(application) -> bool:
 
 def on_enrolled(application, pilot_round, enrolled: int) -> None:
     """The MFI is told of the enrolment; the round's facilitator when it took its last seat."""
-    from certification.organizations.models import Organization
-
     organization = db.session.get(Organization, application.organization_id)
     params = {"application": label(application, organization.name), "round": pilot_round.name,
               "capacity": pilot_round.capacity}  # fmt: skip

@@ -25,6 +25,7 @@ from certification.notifications.models import (
     Notification,
     NotificationPreference,
 )
+from certification.outbox.retry import TransientError, is_transient
 from certification.outbox.services import commit, enqueue
 from certification.types import utcnow
 from config.settings import LANGUAGES
@@ -286,8 +287,6 @@ def send_digests(now=None, limit: int = 5000) -> int:
 def send_mail(mail_id: int) -> MailMessage | None:
     """Send one mail (the outbox handler). A sent mail is never sent again; a transient SMTP error raises
     TransientError (retried with backoff) until MAIL_MAX_ATTEMPTS, then the mail is marked failed."""
-    from certification.outbox.handlers import TransientError, is_transient
-
     message = db.session.get(MailMessage, mail_id)
     if message is None or message.status != MailStatus.PENDING:
         return message

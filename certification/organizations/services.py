@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from certification.accounts.policies import is_staff
 from certification.errors import Duplicate, NotFound, ValidationFailed
 from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.outbox.services import commit
+from certification.pagination import paginate
 from workflows.messages import N_
 
 
@@ -38,16 +40,12 @@ def create_organization(*, name: str, country: str, legal_form: str = "", networ
 
 
 def _staff(actor) -> None:
-    from certification.applications.policies import is_staff
-
     if not is_staff(actor):
         raise NotFound("organization")
 
 
 def organizations_page(page: int, *, pattern: str | None = None, country: str | None = None, per_page: int = 25):
     """One page of organisations, by name (a search_pattern) and country: two queries."""
-    from certification.pagination import paginate
-
     query = select(Organization)
     if pattern:
         query = query.where(Organization.name.ilike(pattern, escape="\\"))

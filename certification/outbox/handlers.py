@@ -3,49 +3,31 @@
 from __future__ import annotations
 
 import logging
-import smtplib
-
-from celery.exceptions import SoftTimeLimitExceeded
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from certification.extensions import db
+from certification.notifications import services as notification_services
 from certification.outbox.models import OutboxMessage
+from certification.outbox.retry import is_transient
 from certification.outbox.services import claim, done_running, mark_done, record_failure, rollback, running
+from certification.rescoring import services as rescoring_services
+from certification.reviews import services as review_services
 
 log = logging.getLogger(__name__)
 
 
-class TransientError(Exception):
-    """A failure that may pass by itself (a connection dropped, a server busy): retried with backoff."""
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Retry only what may pass by itself; a bug or bad data fails at once (and is shown to admins)."""
-    if isinstance(exc, TransientError | OperationalError | InterfaceError | SoftTimeLimitExceeded):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return 400 <= exc.smtp_code < 500
-    return isinstance(exc, ConnectionError | TimeoutError | smtplib.SMTPServerDisconnected)
-
-
+# Task name -> what it runs, called with the message's payload as keyword arguments. This module sits above
+# the features (only worker.tasks imports it), so it may name them; each handler looks
+# its service function up when it runs, so the function can be replaced (in tests) after this module loaded.
 def _recalculate_score(application_id: int) -> None:
-    from certification.reviews.services import recalculate_score
-
-    recalculate_score(application_id)
+    review_services.recalculate_score(application_id)
 
 
 def _rescore_standard(job_id: int) -> None:
-    from certification.rescoring.services import run_job
-
-    run_job(job_id)
+    rescoring_services.run_job(job_id)
 
 
 def _send_mail(mail_id: int) -> None:
-    from certification.notifications.services import send_mail
-
-    send_mail(mail_id)
+    notification_services.send_mail(mail_id)
 
 
 HANDLERS = {

@@ -25,6 +25,7 @@ from sqlalchemy import and_, func, or_, select, update
 from certification.extensions import db
 from certification.outbox.models import OutboxMessage
 from certification.types import utcnow
+from config.celery import RETRY_BACKOFF_MAX
 
 log = logging.getLogger(__name__)
 _PENDING = "sello_outbox_pending"
@@ -281,8 +282,6 @@ def record_failure(message_id: int, error: str, *, transient: bool) -> float | N
     now = utcnow()
     message.last_error = error[:MAX_ERROR]
     if transient and message.attempts < int(setting("OUTBOX_MAX_ATTEMPTS")):
-        from config.celery import RETRY_BACKOFF_MAX
-
         countdown = get_exponential_backoff_interval(2, message.attempts, RETRY_BACKOFF_MAX, full_jitter=True)
         countdown = max(countdown, 1)
         # The retry message claims it again when it arrives; if that message is lost, the relay resends.

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from certification.accounts.policies import is_staff
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
-from certification.applications.policies import is_staff
 from certification.errors import (
     CapacityFull,
     ConcurrentUpdate,
@@ -27,7 +28,8 @@ from certification.notifications import events
 from certification.organizations.models import Organization
 from certification.outbox.services import commit, rollback
 from certification.pilots.models import ROUND_STEPS, PilotRound, RoundStatus
-from certification.seals.models import Area, Standard
+from certification.pilots.summary import compute
+from certification.seals.models import Area, Indicator, IndicatorComment, Standard, StandardStatus
 from certification.types import utcnow
 from certification.validation import DATE_OUT_OF_WINDOW, date_in_window
 from workflows.application import State
@@ -95,7 +97,6 @@ def change_status(user, round_id: int, status: str) -> PilotRound:
     pilot_round.status = target
     if target == RoundStatus.CLOSED:
         # The summary is computed in the closing transaction and kept: what the round reported stays as it was.
-        from certification.pilots.summary import compute
 
         pilot_round.closed_at = utcnow()
         pilot_round.summary = compute(pilot_round)
@@ -163,8 +164,6 @@ def list_rounds() -> list[PilotRound]:
 
 def consultation_target(summary: dict) -> Standard | None:
     """The next version of the round's seal that takes comments now: the newest one in consultation."""
-    from certification.seals.models import StandardStatus
-
     seal_codes = sorted({s["code"] for s in summary.get("standards", [])})
     if not seal_codes:
         return None
@@ -176,8 +175,6 @@ def consultation_target(summary: dict) -> Standard | None:
 
 
 def indicator_codes(standard: Standard) -> set[str]:
-    from certification.seals.models import Indicator
-
     return set(db.session.scalars(select(Indicator.code).where(Indicator.standard_id == standard.id)))
 
 
@@ -185,10 +182,6 @@ def send_to_consultation(user, round_id: int, codes: list[str], summary_url: str
     """Open one consultation comment per chosen flagged indicator on the next version of the round's seal, each
     quoting the round's figures and linking its summary. An indicator already sent from this round is skipped.
     Refused while the round is open (its figures are not final) or when no version is in consultation."""
-    from flask_babel import gettext
-
-    from certification.seals.models import Indicator, IndicatorComment
-
     pilot_round = get_round(user, round_id)
     if pilot_round.status != RoundStatus.CLOSED or pilot_round.summary is None:
         raise NotEditable(N_("Close the round first: its summary is sent as it was at closing."))

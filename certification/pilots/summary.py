@@ -1,6 +1,6 @@
 """What a pilot round reports: progress per application while it runs, and its summary (frozen at closing).
 
-Summary figures, per indicator code over the round's applications (design §7, §14):
+Summary figures, per indicator code over the round's applications:
 
 - applications: applications with a consensus for it (the moderated score where there is one, else the mean
   of the submitted reviewers' scores; all N/A = no consensus);

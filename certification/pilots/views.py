@@ -9,13 +9,15 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from certification.applications.policies import is_staff
-from certification.errors import NotFound
+from certification.accounts.policies import is_staff
+from certification.errors import DomainError, NotFound
 from certification.pilots import exports, services, summary
 from certification.pilots.forms import EnrolForm, RoundForm
 from certification.pilots.models import ROUND_STEPS
+from certification.reviews.queries import auto_assign_names, round_agreement
+from certification.reviews.services import auto_assign
 from certification.types import utcnow
-from certification.ui import run
+from certification.ui import answer_refusal, run
 from certification.validation import search_pattern
 
 bp = Blueprint("pilots", __name__)
@@ -141,18 +143,13 @@ def enrol(round_id: int):
                success=_("Application enrolled."), back=back)  # fmt: skip
 
 
-# --- issue 4: auto-assign (preview, then apply) and agreement statistics ----------------------------------
+# --- auto-assign (preview, then apply) and agreement statistics -------------------------------------------
 
 
 @bp.get("/pilot-rounds/<int:round_id>/auto-assign")
 @login_required
 def auto_assign_preview(round_id: int):
     """What auto-assign would do now: the invitations and what it cannot fill, with why. Changes nothing."""
-    from certification.errors import DomainError
-    from certification.reviews.auto_assign import auto_assign
-    from certification.reviews.queries import auto_assign_names
-    from certification.ui import messages_of
-
     try:
         pilot_round = services.get_round(current_user, round_id)
     except NotFound:
@@ -160,9 +157,7 @@ def auto_assign_preview(round_id: int):
     try:
         plan = auto_assign(current_user, round_id, apply=False)
     except DomainError as exc:
-        for message in messages_of(exc):
-            flash(message, "error")
-        return redirect(url_for("pilots.detail", round_id=round_id), code=303)
+        return answer_refusal(exc, lambda: redirect(url_for("pilots.detail", round_id=round_id), code=303))
     return render_template("pilots/auto_assign.html", round=pilot_round, plan=plan,
                            names=auto_assign_names(plan))  # fmt: skip
 
@@ -171,8 +166,6 @@ def auto_assign_preview(round_id: int):
 @login_required
 def auto_assign_apply(round_id: int):
     """Apply the previewed plan; refused (nothing written) if the plan changed since the preview."""
-    from certification.reviews.auto_assign import auto_assign
-
     _staff_only()
     digest = request.form.get("digest", "")
     back = url_for("pilots.auto_assign_preview", round_id=round_id)
@@ -185,8 +178,6 @@ def auto_assign_apply(round_id: int):
 @login_required
 def agreement(round_id: int):
     """Agreement between reviewers per indicator, for the round's applications (per standard version)."""
-    from certification.reviews.queries import round_agreement
-
     try:
         pilot_round = services.get_round(current_user, round_id)
     except NotFound:

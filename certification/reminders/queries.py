@@ -1,4 +1,4 @@
-"""Which reminders are due now (design §8). One query per kind, whatever the number of rows."""
+"""Which reminders are due now. One query per kind, whatever the number of rows."""
 
 from __future__ import annotations
 

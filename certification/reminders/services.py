@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
 
+from certification.certificates.services import expire_due_certificates
 from certification.extensions import db
 from certification.notifications.services import Notice, notify_all
 from certification.outbox.services import commit, rollback
@@ -83,8 +84,6 @@ def send_due(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> tuple
 
 def sweep(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
     """Run the whole sweep once; safe to run in several processes at the same time."""
-    from certification.certificates.services import expire_due_certificates
-
     started = time.perf_counter()
     now = now or utcnow()
     due, sent = send_due(now, batch_size)

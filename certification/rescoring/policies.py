@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from certification.applications.policies import is_staff
+from certification.accounts.policies import is_staff
 
 
 def may_rescore(user) -> bool:

@@ -1,4 +1,4 @@
-"""Auto-assign for a pilot round (design §5): fill every submitted application up to `min_reviewers`.
+"""Auto-assign for a pilot round: fill every submitted application up to `min_reviewers`.
 
 The planning is a pure function (`plan_assignments`) over plain dataclasses, so a property-based test
 can drive it without a database. It is a min-cost max-flow:
@@ -15,11 +15,11 @@ can drive it without a database. It is a min-cost max-flow:
   residual cycle, so no country/language preference can ever buy an extra unit of imbalance. Consequence
   (tested): no assigned reviewer could hand the seat to another eligible reviewer with free capacity whose
   final load is 2 or more below its own.
-- Then preference: country match, then language match (the ranking of §5 suggestions).
+- Then preference: country match, then language match (the ranking of `reviews.queries.suggestions`).
 - Deterministic: inputs are sorted by id and ties are broken by node order.
 
-`auto_assign` gathers the inputs from the database, and with `apply=True` writes the invitations in one
-transaction.
+`certification.reviews.services.auto_assign` gathers the inputs from the database (`reviews.queries`) and,
+with `apply=True`, writes the invitations in one transaction; this module needs neither Flask nor a database.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import hashlib
 import heapq
 import json
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 
 from workflows.messages import N_
 
@@ -40,7 +39,6 @@ UNFILLED_REASONS = {
     "too_few": N_("Too few reviewers with this expertise and no conflict of interest."),
     "capacity": N_("The eligible reviewers are at capacity."),
 }
-DEFAULT_REVIEW_DAYS = 21
 
 
 @dataclass(frozen=True)
@@ -208,46 +206,3 @@ def plan_assignments(needs: list[Need], candidates: list[Candidate]) -> AutoAssi
             unfilled.append({"application_id": need.application_id, "missing": missing,
                              "reason": UNFILLED_REASONS[code], "code": code})  # fmt: skip
     return AutoAssignPlan(assigned=assigned, unfilled=unfilled)
-
-
-# --- the database side ---------------------------------------------------------------------------------
-
-
-def auto_assign(user, round_id: int, *, apply: bool, expected_digest: str | None = None) -> AutoAssignPlan:
-    """Plan (and with `apply=True` write) the invitations that fill the round's submitted applications.
-
-    Facilitators and admins only (others: NotFound, like the round itself). A closed round is refused.
-    With `expected_digest` (the preview's), applying is refused if the plan changed since the preview.
-    """
-    # Imported here so that the planner above stays importable (and testable) without Flask or a database.
-    from certification.errors import NotEditable, StateConflict
-    from certification.extensions import db
-    from certification.outbox.services import commit
-    from certification.pilots.models import RoundStatus
-    from certification.pilots.services import get_round
-    from certification.reviews import queries
-    from certification.reviews.models import Assignment
-    from certification.types import utcnow
-
-    pilot_round = get_round(user, round_id, for_update=apply)
-    if pilot_round.status == RoundStatus.CLOSED:
-        raise NotEditable(N_("The pilot round is closed."))
-    today = utcnow().date()
-    needs, candidates = queries.auto_assign_inputs(round_id, today, lock=apply)
-    plan = plan_assignments(needs, candidates)
-    if not apply:
-        return plan
-    if expected_digest is not None and expected_digest != plan.digest:
-        raise StateConflict(N_("Assignments changed since the preview; look at the new preview and apply again."))
-    due_on: date = today + timedelta(days=DEFAULT_REVIEW_DAYS)
-    from certification.notifications import events
-
-    created = [Assignment(application_id=pair["application_id"], reviewer_id=pair["reviewer_id"], due_on=due_on,
-                          assigned_by_id=user.id) for pair in plan.assigned]  # fmt: skip
-    db.session.add_all(created)
-    db.session.flush()
-    for assignment in created:
-        events.on_assignment(assignment, "assignment_invited", "invited")
-    commit()
-    plan.applied = True
-    return plan

@@ -60,23 +60,6 @@ class Assignment(db.Model):
         return self.is_overdue(utcnow().date())
 
 
-class DeclaredConflict(db.Model):
-    """A conflict of interest a reviewer declares with an organisation (design §5): never assigned to it."""
-
-    __tablename__ = "declared_conflicts"
-    __table_args__ = (
-        sa.UniqueConstraint("reviewer_id", "organization_id", name="uq_declared_conflicts_reviewer_organization"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
-    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id"), index=True)
-    reason: Mapped[str] = mapped_column(sa.Text, default="")
-    declared_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-    organization = relationship("Organization", lazy="raise")
-
-
 class ReviewScore(db.Model):
     __tablename__ = "review_scores"
     __table_args__ = (
@@ -120,7 +103,7 @@ class Moderation(ChainedRecord, db.Model):
 
 
 class ScoreSnapshot(db.Model):
-    """A computed score with its inputs and the standard's rules at that time (design §4)."""
+    """A computed score with its inputs and the standard's rules at that time."""
 
     __tablename__ = "score_snapshots"
 

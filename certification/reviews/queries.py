@@ -1,4 +1,4 @@
-"""Reads for reviews: assignments, conflicts, score inputs and snapshots."""
+"""Reads for reviews: assignments, suggestions and auto-assign inputs, score inputs and snapshots, agreement."""
 
 from __future__ import annotations
 
@@ -6,26 +6,38 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
+from statistics import median
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
-from certification.accounts.models import Affiliation, Role, User
+from certification.accounts.models import User
+from certification.applications.models import Application, SelfAssessment
 from certification.extensions import db
+from certification.organizations.models import Organization
 from certification.pagination import paginate
+from certification.reviewers import queries as reviewer_queries
+from certification.reviewers.policies import (
+    affiliation_conflicts,
+    conflict_rule,
+    language_of_country,
+    unavailability_rule,
+)
+from certification.reviews.agreement import agreement
+from certification.reviews.auto_assign import Candidate, Need
 from certification.reviews.models import (
     ACTIVE_ASSIGNMENT,
     LIVE_ASSIGNMENT,
     Assignment,
     AssignmentStatus,
-    DeclaredConflict,
     Moderation,
     ReviewScore,
     ScoreSnapshot,
 )
-from certification.reviews.policies import affiliation_conflicts
-from certification.seals.models import Indicator
-from certification.seals.queries import scoring_rules
+from certification.reviews.policies import ASSIGNABLE_STATES
+from certification.seals.models import Indicator, Standard
+from certification.seals.queries import indicators_of, scoring_rules
+from standards.scoring import compute_score
 from workflows.messages import N_, Unmet
 
 
@@ -37,65 +49,6 @@ def assignments_with_reviewers(application_id: int) -> list[Assignment]:
             .options(joinedload(Assignment.reviewer))
             .order_by(Assignment.id)
         )
-    )
-
-
-def conflicted_reviewer_ids(reviewer_ids: list[int], organization_id: int, today: date) -> set[int]:
-    """Reviewers among `reviewer_ids` in conflict with the organisation: affiliation rule or declared."""
-    if not reviewer_ids:
-        return set()
-    rows = db.session.scalars(
-        select(Affiliation).where(Affiliation.user_id.in_(reviewer_ids), Affiliation.organization_id == organization_id)
-    )
-    declared = db.session.scalars(
-        select(DeclaredConflict.reviewer_id).where(
-            DeclaredConflict.reviewer_id.in_(reviewer_ids), DeclaredConflict.organization_id == organization_id
-        )
-    )
-    return {a.user_id for a in rows if affiliation_conflicts(a, today)} | set(declared)
-
-
-def declared_organization_ids(reviewer_ids: list[int]) -> dict[int, set[int]]:
-    """Organisations each reviewer declared a conflict with, in one query."""
-    out: dict[int, set[int]] = {}
-    if reviewer_ids:
-        rows = db.session.execute(
-            select(DeclaredConflict.reviewer_id, DeclaredConflict.organization_id).where(
-                DeclaredConflict.reviewer_id.in_(reviewer_ids)
-            )
-        )
-        for reviewer_id, organization_id in rows:
-            out.setdefault(reviewer_id, set()).add(organization_id)
-    return out
-
-
-def declared_conflicts_of(reviewer_id: int) -> list[DeclaredConflict]:
-    return list(
-        db.session.scalars(
-            select(DeclaredConflict)
-            .where(DeclaredConflict.reviewer_id == reviewer_id)
-            .options(joinedload(DeclaredConflict.organization))
-            .order_by(DeclaredConflict.id)
-        )
-    )
-
-
-def active_counts(reviewer_ids: list[int] | None = None) -> dict[int, int]:
-    """Active (invited or accepted) assignments per reviewer, in one query."""
-    query = select(Assignment.reviewer_id, func.count()).where(Assignment.status.in_(ACTIVE_ASSIGNMENT))
-    if reviewer_ids is not None:
-        query = query.where(Assignment.reviewer_id.in_(reviewer_ids))
-    return dict(db.session.execute(query.group_by(Assignment.reviewer_id)).all())
-
-
-def reviewers() -> list[User]:
-    return list(
-        db.session.scalars(
-            select(User)
-            .where(User.role == Role.REVIEWER, User.active.is_(True))
-            .options(joinedload(User.affiliations))
-            .order_by(User.name)
-        ).unique()
     )
 
 
@@ -167,7 +120,7 @@ def reopened_scores(application_id: int) -> int:
 def involved_reviewer_ids(application_id: int) -> set[int]:
     """Everyone ever assigned to review this application, whatever became of the assignment.
 
-    Separation of duties (§5) is strict: a person once invited (even if they declined or were withdrawn)
+    Separation of duties is strict: a person once invited (even if they declined or were withdrawn)
     has seen the file, so they never moderate, decide or judge its appeal.
     """
     return set(db.session.scalars(select(Assignment.reviewer_id).where(Assignment.application_id == application_id)))
@@ -176,28 +129,12 @@ def involved_reviewer_ids(application_id: int) -> set[int]:
 # --- auto-assign and suggestions ---------------------------------------------------------------------------
 
 
-def _candidates(today: date, *, lock: bool = False) -> tuple[list[User], dict[int, int], dict[int, set[int]]]:
-    """Every reviewer with affiliations loaded, their active loads and declared conflicts: three queries."""
-    query = select(User).where(User.role == Role.REVIEWER).options(selectinload(User.affiliations)).order_by(User.id)
-    if lock:
-        query = query.with_for_update(of=User)
-    people = list(db.session.scalars(query))
-    ids = [p.id for p in people]
-    return people, active_counts(ids), declared_organization_ids(ids)
-
-
 def auto_assign_inputs(round_id: int, today: date, *, lock: bool = False):
     """The planner's inputs for a pilot round: (needs, candidates) as plain dataclasses.
 
     An application counts the live assignments (invited, accepted, submitted) of reviewers without a conflict
     towards `min_reviewers`; every reviewer it ever had is excluded (never re-invited automatically).
     """
-    from certification.applications.models import Application
-    from certification.organizations.models import Organization
-    from certification.reviews.auto_assign import Candidate, Need
-    from certification.reviews.policies import ASSIGNABLE_STATES, language_of_country
-    from certification.seals.models import Standard
-
     query = (
         select(Application.id, Application.organization_id, Standard.min_reviewers, Standard.area, Organization.country)
         .join(Standard, Application.standard_id == Standard.id)
@@ -208,7 +145,7 @@ def auto_assign_inputs(round_id: int, today: date, *, lock: bool = False):
     if lock:
         query = query.with_for_update(of=Application)
     rows = db.session.execute(query).all()
-    people, loads, declared = _candidates(today, lock=lock)
+    people, loads, declared = reviewer_queries.candidates(lock=lock)
     candidates = [
         Candidate(
             id=p.id,
@@ -275,19 +212,12 @@ class Suggestion:
 
 def suggestions(application, today: date) -> list[Suggestion]:
     """Every reviewer for `application`: eligible ones first, ranked by load, then country match, then
-    language match; ineligible ones after, each with the §5 rule that excludes them. Five queries."""
-    from certification.organizations.models import Organization
-    from certification.reviews.policies import (
-        conflict_rule,
-        language_of_country,
-        unavailability_rule,
-    )
-    from certification.seals.models import Standard
-
+    language match; ineligible ones after, each with the conflict or availability rule that excludes them.
+    Five queries."""
     standard = db.session.get(Standard, application.standard_id)
     country = db.session.get(Organization, application.organization_id).country
     language = language_of_country(country)
-    people, loads, declared = _candidates(today)
+    people, loads, declared = reviewer_queries.candidates()
     on_it = {
         reviewer_id: status
         for reviewer_id, status in db.session.execute(
@@ -323,7 +253,7 @@ class ReviewerColumn:
 
 @dataclass
 class Comparison:
-    """Every submitted review side by side with the self-assessment, and the live §4 result of them."""
+    """Every submitted review side by side with the self-assessment, and the live score computed from them."""
 
     columns: list[ReviewerColumn]
     pending: list[Assignment]  # accepted or invited, not submitted yet
@@ -334,10 +264,6 @@ class Comparison:
 
 def comparison(application) -> Comparison:
     """Reviews of `application` side by side; a fixed number of queries whatever the number of reviewers."""
-    from certification.applications.models import SelfAssessment
-    from certification.seals.models import Standard
-    from standards.scoring import compute_score
-
     assignments = assignments_with_reviewers(application.id)
     submitted = [a for a in assignments if a.status == AssignmentStatus.SUBMITTED]
     by_assignment: dict[int, dict[int, ReviewScore]] = {a.id: {} for a in submitted}
@@ -402,11 +328,6 @@ class SealComparison:
 def seal_comparison(standard_code: str) -> SealComparison:
     """The latest score of every decided application of any version of the seal `standard_code`, as medians per
     dimension; one statement, whatever the number of applications."""
-    from statistics import median
-
-    from certification.applications.models import Application
-    from certification.seals.models import Standard
-
     latest = (
         select(func.max(ScoreSnapshot.id).label("snapshot_id"))
         .join(Application, ScoreSnapshot.application_id == Application.id)
@@ -444,11 +365,6 @@ class AgreementReport:
 
 def agreement_report(standard_id: int, *, round_id: int | None = None) -> AgreementReport:
     """Agreement among submitted reviews of the standard's applications (those of `round_id` if given)."""
-    from certification.applications.models import Application
-    from certification.reviews.agreement import agreement
-    from certification.seals.models import Standard
-    from certification.seals.queries import indicators_of
-
     where = [Application.standard_id == standard_id, Assignment.status == AssignmentStatus.SUBMITTED]
     if round_id is not None:
         where.append(Application.pilot_round_id == round_id)
@@ -476,8 +392,6 @@ def agreement_report(standard_id: int, *, round_id: int | None = None) -> Agreem
 
 def round_agreement(round_id: int) -> list[AgreementReport]:
     """One agreement report per standard version used by the round's applications."""
-    from certification.applications.models import Application
-
     standard_ids = db.session.scalars(
         select(Application.standard_id).where(Application.pilot_round_id == round_id).distinct()
     )
@@ -486,9 +400,6 @@ def round_agreement(round_id: int) -> list[AgreementReport]:
 
 def auto_assign_names(plan) -> dict:
     """Display names for a plan: {"applications": {id: (reference, organisation)}, "reviewers": {id: name}}."""
-    from certification.applications.models import Application
-    from certification.organizations.models import Organization
-
     application_ids = {p["application_id"] for p in plan.assigned} | {u["application_id"] for u in plan.unfilled}
     reviewer_ids = {p["reviewer_id"] for p in plan.assigned}
     applications = {}
@@ -505,43 +416,9 @@ def auto_assign_names(plan) -> dict:
     return {"applications": applications, "reviewers": reviewers}
 
 
-def reviewer_page(page: int, per_page: int = 25, *, pattern: str | None = None):
-    """One page of reviewers with their affiliations and loads: four queries whatever the number of rows.
-    `pattern` (certification.validation.search_pattern) narrows by name or e-mail."""
-    from sqlalchemy import or_
-
-    from certification.pagination import paginate
-
-    query = select(User).where(User.role == Role.REVIEWER)
-    if pattern:
-        query = query.where(or_(User.name.ilike(pattern, escape="\\"), User.email.ilike(pattern, escape="\\")))
-    people = paginate(query, (User.name, User.id), page, per_page,
-                      options=(selectinload(User.affiliations),))  # fmt: skip
-    return people, active_counts([p.id for p in people.items])
-
-
-def reviewer_profile(reviewer_id: int) -> User | None:
-    """A reviewer with affiliations (and their organisations) loaded."""
-    return db.session.scalar(
-        select(User)
-        .where(User.id == reviewer_id, User.role == Role.REVIEWER)
-        .options(selectinload(User.affiliations).joinedload(Affiliation.organization))
-    )
-
-
-def organizations_for_choice():
-    from certification.organizations.models import Organization
-
-    return db.session.execute(
-        select(Organization.id, Organization.name, Organization.country).order_by(Organization.name)
-    ).all()
-
-
 def own_assignment(reviewer_id: int, assignment_id: int) -> Assignment | None:
     """A reviewer's own assignment with what an invitation may show before they accept: the application's
     reference, organisation (name, country) and seal version. Nothing of its content is loaded here."""
-    from certification.applications.models import Application
-
     return db.session.scalar(
         select(Assignment)
         .where(Assignment.id == assignment_id, Assignment.reviewer_id == reviewer_id)
@@ -557,9 +434,6 @@ def assignment_page(*, reviewer_id: int | None, status, q: str | None, page: int
 
     `q` is a LIKE pattern (certification.validation.search_pattern) matched against the application's
     reference, its organisation's name and the reviewer's name."""
-    from certification.applications.models import Application
-    from certification.organizations.models import Organization
-
     where = []
     if reviewer_id is not None:
         where.append(Assignment.reviewer_id == reviewer_id)

@@ -1,18 +1,15 @@
-"""Writes for reviews: assignment lifecycle, indicator scores, moderation and score recalculation."""
+"""Writes for reviews: assignment lifecycle (and auto-assign), indicator scores, moderation and score recalculation."""
 
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from certification.accounts.models import Affiliation, AffiliationKind, Role, User
-from certification.accounts.services import end_all_sessions
+from certification.accounts.models import Role, User
 from certification.applications import queries as application_queries
 from certification.applications.models import Application, HistoryEntry
-from certification.applications.policies import is_staff
 from certification.echo import shorten
 from certification.errors import (
     ConcurrentUpdate,
@@ -26,22 +23,28 @@ from certification.errors import (
     StateConflict,
     ValidationFailed,
 )
+from certification.evidence.models import Evidence
 from certification.extensions import db
 from certification.notifications import events
 from certification.outbox.services import commit, enqueue
+from certification.pilots.models import RoundStatus
+from certification.pilots.services import get_round
+from certification.reviewers import queries as reviewer_queries
+from certification.reviewers import services as reviewer_services
+from certification.reviewers.policies import conflict_rule, unavailability_rule
 from certification.reviews import queries
+from certification.reviews.auto_assign import AutoAssignPlan, plan_assignments
 from certification.reviews.models import (
     ACTIVE_ASSIGNMENT,
     LIVE_ASSIGNMENT,
     Assignment,
     AssignmentStatus,
-    DeclaredConflict,
     Moderation,
     ReviewScore,
     ScoreSnapshot,
 )
-from certification.reviews.policies import ASSIGNABLE_STATES, conflict_rule, unavailability_rule
-from certification.seals.models import Area, Standard
+from certification.reviews.policies import ASSIGNABLE_STATES, may_manage_assignments, may_moderate, may_see_assignment
+from certification.seals.models import Indicator, Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
 from certification.validation import DATE_OUT_OF_WINDOW, MAX_ID, date_in_window
@@ -58,7 +61,8 @@ UNAVAILABILITY_RULES = {"inactive", "no_expertise", "at_capacity"}
 
 
 def _refusal(rule: Unmet) -> StateConflict:
-    """The 409 error for a broken §5 rule; the rule travels with it so the UI and the API can name it."""
+    """The 409 error for a broken assignment rule (certification.reviewers.policies); the rule travels with it
+    so the UI and the API can name it."""
     if rule.code == "already_assigned":
         error_class = Duplicate
     else:
@@ -70,7 +74,8 @@ def _refusal(rule: Unmet) -> StateConflict:
 
 def eligibility(reviewer: User, application, area: str, today: date, active_count: int,
                 declared_organization_ids=()) -> Unmet | None:  # fmt: skip
-    """The §5 rule that makes `reviewer` ineligible for `application` (conflicts first), or None."""
+    """The conflict or availability rule that makes `reviewer` ineligible for `application` (conflicts first),
+    or None."""
     rule = conflict_rule(reviewer.affiliations, application.organization_id, today, declared_organization_ids)
     return rule or unavailability_rule(reviewer, area, active_count)
 
@@ -90,7 +95,8 @@ def _check_due_on(due_on: date | None, today: date) -> date:
 
 
 def _check_assignable(application, reviewer_id: int, today: date, *, ignoring: int | None = None) -> User:
-    """Load (and lock) the reviewer and check every §5 rule for this application; raise the broken one.
+    """Load (and lock) the reviewer and check every assignment rule (conflicts, availability, not already on
+    it); raise the broken one.
 
     `ignoring`: an assignment being withdrawn in the same unit of work (its seat is freed).
     """
@@ -110,12 +116,12 @@ def _check_assignable(application, reviewer_id: int, today: date, *, ignoring: i
     if live and live != ignoring:
         raise _refusal(Unmet("already_assigned", N_("This reviewer is already assigned to the application.")))
     standard = db.session.get(Standard, application.standard_id)
-    load = queries.active_counts([reviewer.id]).get(reviewer.id, 0)
+    load = reviewer_queries.active_counts([reviewer.id]).get(reviewer.id, 0)
     if ignoring is not None:
         withdrawn = db.session.get(Assignment, ignoring)
         if withdrawn.reviewer_id == reviewer.id and withdrawn.status in ACTIVE_ASSIGNMENT:
             load -= 1
-    declared = queries.declared_organization_ids([reviewer.id]).get(reviewer.id, set())
+    declared = reviewer_queries.declared_organization_ids([reviewer.id]).get(reviewer.id, set())
     rule = eligibility(reviewer, application, standard.area.value, today, load, declared)
     if rule:
         raise _refusal(rule)
@@ -127,7 +133,7 @@ def assign_reviewer(user, application_id: int, reviewer_id: int, due_on: date | 
 
     The due date defaults to three weeks from today; it may not be in the past or more than a year away.
     """
-    if not is_staff(user):
+    if not may_manage_assignments(user):
         raise Forbidden(N_("Only a facilitator may assign reviewers."))
     application = application_queries.get_visible(user, application_id, for_update=True)
     if application.state not in ASSIGNABLE_STATES:
@@ -145,12 +151,40 @@ def assign_reviewer(user, application_id: int, reviewer_id: int, due_on: date | 
     return assignment
 
 
+def auto_assign(user, round_id: int, *, apply: bool, expected_digest: str | None = None) -> AutoAssignPlan:
+    """Plan (and with `apply=True` write) the invitations that fill the round's submitted applications.
+
+    Facilitators and admins only (others: NotFound, like the round itself). A closed round is refused.
+    With `expected_digest` (the preview's), applying is refused if the plan changed since the preview.
+    """
+    pilot_round = get_round(user, round_id, for_update=apply)
+    if pilot_round.status == RoundStatus.CLOSED:
+        raise NotEditable(N_("The pilot round is closed."))
+    today = utcnow().date()
+    needs, candidates = queries.auto_assign_inputs(round_id, today, lock=apply)
+    plan = plan_assignments(needs, candidates)
+    if not apply:
+        return plan
+    if expected_digest is not None and expected_digest != plan.digest:
+        raise StateConflict(N_("Assignments changed since the preview; look at the new preview and apply again."))
+    due_on: date = today + timedelta(days=DEFAULT_REVIEW_DAYS)
+    created = [Assignment(application_id=pair["application_id"], reviewer_id=pair["reviewer_id"], due_on=due_on,
+                          assigned_by_id=user.id) for pair in plan.assigned]  # fmt: skip
+    db.session.add_all(created)
+    db.session.flush()
+    for assignment in created:
+        events.on_assignment(assignment, "assignment_invited", "invited")
+    commit()
+    plan.applied = True
+    return plan
+
+
 def _own_assignment(user, assignment_id: int, *, for_update: bool = False) -> Assignment:
     query = select(Assignment).where(Assignment.id == assignment_id)
     if for_update:
         query = query.with_for_update()
     assignment = db.session.scalar(query)
-    if assignment is None or (assignment.reviewer_id != user.id and not is_staff(user)):
+    if assignment is None or not may_see_assignment(user, assignment):
         raise NotFound("assignment")
     if assignment.reviewer_id != user.id:
         raise Forbidden(N_("Only the assigned reviewer may do this."))
@@ -168,7 +202,7 @@ def accept_assignment(user, assignment_id: int, no_conflict: bool) -> Assignment
     if application.state not in ASSIGNABLE_STATES:
         raise NotEditable(N_("The application is no longer open for review."))
     db.session.refresh(user, ["affiliations"])
-    declared = queries.declared_organization_ids([user.id]).get(user.id, set())
+    declared = reviewer_queries.declared_organization_ids([user.id]).get(user.id, set())
     rule = conflict_rule(user.affiliations, application.organization_id, utcnow().date(), declared)
     if rule:
         raise _refusal(rule)
@@ -195,7 +229,7 @@ def decline_assignment(user, assignment_id: int, reason: str, conflict: bool = F
     assignment.responded_at = utcnow()
     if conflict:
         application = db.session.get(Application, assignment.application_id)
-        _add_declared_conflict(user.id, application.organization_id, reason)
+        reviewer_services.add_declared_conflict(user.id, application.organization_id, reason)
     events.on_assignment(assignment, "assignment_declined", "declined", reason=assignment.decline_reason)
     commit()
     return assignment
@@ -204,11 +238,11 @@ def decline_assignment(user, assignment_id: int, reason: str, conflict: bool = F
 def withdraw_assignment(user, assignment_id: int, reason: str = "", replacement_id: int | None = None,
                         due_on: date | None = None) -> Assignment:  # fmt: skip
     """A facilitator withdraws an open or accepted assignment and, optionally, invites a replacement in the
-    same unit of work (the replacement must pass every §5 rule, or nothing changes).
+    same unit of work (the replacement must pass every assignment rule, or nothing changes).
 
     Returns the replacement's assignment when one is invited, else the withdrawn one.
     """
-    if not is_staff(user):
+    if not may_manage_assignments(user):
         raise Forbidden(N_("Only a facilitator may withdraw an assignment."))
     assignment = db.session.get(Assignment, assignment_id, with_for_update=True)
     if assignment is None:
@@ -245,7 +279,7 @@ def withdraw_assignment(user, assignment_id: int, reason: str = "", replacement_
 
 def change_due_date(user, assignment_id: int, due_on: date) -> Assignment:
     """A facilitator moves the due date of an open or accepted assignment."""
-    if not is_staff(user):
+    if not may_manage_assignments(user):
         raise Forbidden(N_("Only a facilitator may change a due date."))
     assignment = db.session.get(Assignment, assignment_id, with_for_update=True)
     if assignment is None:
@@ -311,8 +345,6 @@ def save_score(user, assignment_id: int, code: str, score, comment: str, evidenc
     elif cited and cited[-1] > MAX_ID:  # names no row: refused before the database sees a number it cannot hold
         errors["evidence_ids"] = [N_("Cite only evidence files of this application.")]
     elif cited:
-        from certification.evidence.models import Evidence
-
         found = set(db.session.scalars(
             select(Evidence.id).where(Evidence.id.in_(cited), Evidence.application_id == app_obj.id)
         ))  # fmt: skip
@@ -378,8 +410,6 @@ def reopen_flagged(application, codes: list[str], now) -> list[tuple[int, int, l
     (the others stay): a submitted review goes back to accepted until the reviewer scores them again and
     submits. Part of the caller's unit of work. Returns (reviewer_id, assignment_id, codes) per reopened review.
     """
-    from certification.seals.models import Indicator
-
     if not codes:
         return []
     by_id = dict(db.session.execute(
@@ -408,7 +438,7 @@ def reopen_flagged(application, codes: list[str], now) -> list[tuple[int, int, l
 
 def moderate(user, application_id: int, code: str, score, justification: str) -> Moderation:
     """A facilitator who does not review this application replaces an indicator's consensus."""
-    if not is_staff(user):
+    if not may_moderate(user):
         raise Forbidden(N_("Only a facilitator may moderate."))
     # Locked: the application's moderation chain is extended by one writer at a time.
     application = application_queries.get_visible(user, application_id, for_update=True)
@@ -468,212 +498,3 @@ def recalculate_score(application_id: int) -> ScoreSnapshot | None:
     db.session.add(snapshot)
     commit()
     return snapshot
-
-
-# --- reviewer profiles and declared conflicts ------------------------------------------------------------
-
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
-COUNTRY_CODE = re.compile(r"^[A-Z]{2}$")
-MAX_CAPACITY = 50
-
-
-def _reviewer(reviewer_id: int, *, for_update: bool = False) -> User:
-    query = select(User).where(User.id == reviewer_id, User.role == Role.REVIEWER)
-    if for_update:
-        query = query.with_for_update()
-    reviewer = db.session.scalar(query)
-    if reviewer is None:
-        raise NotFound("reviewer")
-    return reviewer
-
-
-def _codes(values, pattern: re.Pattern, field: str, message: str, errors: dict, *, upper: bool = False) -> list:
-    if isinstance(values, str) or not all(isinstance(v, str) for v in values or ()):
-        errors[field] = [message]
-        return []
-    cleaned = [v.strip().upper() if upper else v.strip().lower() for v in values or () if v.strip()]
-    if any(not pattern.match(v) for v in cleaned) or len(cleaned) > 60:
-        errors[field] = [message]
-    return list(dict.fromkeys(cleaned))
-
-
-def _languages(values, errors: dict) -> list[str]:
-    return _codes(values, LANGUAGE_CODE, "languages", N_("Use ISO 639 language codes such as es, en, pt, qu."),
-                  errors)  # fmt: skip
-
-
-def update_reviewer_profile(user, reviewer_id: int, *, areas, countries, languages, max_active_assignments: int,
-                            active: bool = True) -> User:  # fmt: skip
-    """Facilitators and admins set a reviewer's areas, countries, languages, capacity and whether active.
-
-    A capacity below the current load is allowed: the reviewer just takes no new assignment until below it.
-    """
-    if not is_staff(user):
-        raise Forbidden(N_("Only a facilitator may edit a reviewer's profile."))
-    reviewer = _reviewer(reviewer_id, for_update=True)
-    errors: dict[str, list[str]] = {}
-    known_areas = {a.value for a in Area}
-    if isinstance(areas, str) or not all(isinstance(a, str) and a in known_areas for a in areas or ()):
-        errors["areas"] = [N_("Choose gender, poverty or rural.")]
-    country_list = _codes(countries, COUNTRY_CODE, "countries", N_("Use two-letter ISO 3166 country codes, e.g. PE."),
-                          errors, upper=True)  # fmt: skip
-    language_list = _languages(languages, errors)
-    if (
-        isinstance(max_active_assignments, bool)
-        or not isinstance(max_active_assignments, int)
-        or not 0 <= max_active_assignments <= MAX_CAPACITY
-    ):
-        errors["max_active_assignments"] = [N_("Capacity must be a whole number from 0 to 50.")]
-    if not isinstance(active, bool):
-        errors["active"] = [N_("Choose yes or no.")]
-    if errors:
-        raise ValidationFailed(errors)
-    reviewer.areas = [a.value for a in Area if a.value in set(areas or ())]
-    reviewer.countries = country_list
-    reviewer.languages = language_list
-    reviewer.max_active_assignments = max_active_assignments
-    if reviewer.active and not active:
-        end_all_sessions(reviewer, "deactivated", commit_now=False)  # in this transaction
-    reviewer.active = active
-    commit()
-    return reviewer
-
-
-def update_own_languages(user, languages) -> User:
-    """A reviewer sets the languages they review in."""
-    if user.role != Role.REVIEWER:
-        raise Forbidden(N_("Only reviewers have review languages."))
-    errors: dict[str, list[str]] = {}
-    language_list = _languages(languages, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    reviewer = _reviewer(user.id, for_update=True)
-    reviewer.languages = language_list
-    commit()
-    return reviewer
-
-
-def _check_affiliation_fields(organization_id, kind, since, until, errors: dict) -> AffiliationKind | None:
-    from certification.organizations.models import Organization
-
-    try:
-        kind_value = AffiliationKind(kind)
-    except ValueError:
-        errors["kind"] = [N_("Choose employee, board, consultant, auditor or funder.")]
-        kind_value = None
-    if (
-        isinstance(organization_id, bool)
-        or not isinstance(organization_id, int)
-        or (db.session.get(Organization, organization_id) is None)
-    ):
-        errors["organization_id"] = [N_("Unknown organisation.")]
-    if not isinstance(since, date):
-        errors["since"] = [N_("Give the start date as YYYY-MM-DD.")]
-    elif not date_in_window(since):
-        errors["since"] = [DATE_OUT_OF_WINDOW]
-    if until is not None and not isinstance(until, date):
-        errors["until"] = [N_("Give the end date as YYYY-MM-DD.")]
-    elif until is not None and not date_in_window(until):
-        errors["until"] = [DATE_OUT_OF_WINDOW]
-    elif until is not None and isinstance(since, date) and until < since:
-        errors["until"] = [N_("The end date cannot be before the start date.")]
-    return kind_value
-
-
-def add_affiliation(user, reviewer_id: int, *, organization_id: int, kind: str, since: date,
-                    until: date | None = None) -> Affiliation:  # fmt: skip
-    """Facilitators and admins record a reviewer's tie with an organisation (a possible conflict of interest)."""
-    if not is_staff(user):
-        raise Forbidden(N_("Only a facilitator may record affiliations."))
-    reviewer = _reviewer(reviewer_id)
-    errors: dict[str, list[str]] = {}
-    kind_value = _check_affiliation_fields(organization_id, kind, since, until, errors)
-    if errors:
-        raise ValidationFailed(errors)
-    affiliation = Affiliation(user_id=reviewer.id, organization_id=organization_id, kind=kind_value, since=since,
-                              until=until)  # fmt: skip
-    db.session.add(affiliation)
-    commit()
-    return affiliation
-
-
-def end_affiliation(user, affiliation_id: int, until: date) -> Affiliation:
-    """Record the end date of an affiliation; the 24-month cooling-off period runs from it."""
-    if not is_staff(user):
-        raise Forbidden(N_("Only a facilitator may edit affiliations."))
-    affiliation = db.session.get(Affiliation, affiliation_id, with_for_update=True)
-    if affiliation is None:
-        raise NotFound("affiliation")
-    errors: dict[str, list[str]] = {}
-    if not isinstance(until, date):
-        errors["until"] = [N_("Give the end date as YYYY-MM-DD.")]
-    elif not date_in_window(until):
-        errors["until"] = [DATE_OUT_OF_WINDOW]
-    elif until < affiliation.since:
-        errors["until"] = [N_("The end date cannot be before the start date.")]
-    if errors:
-        raise ValidationFailed(errors)
-    affiliation.until = until
-    commit()
-    return affiliation
-
-
-def delete_affiliation(user, affiliation_id: int) -> None:
-    """Remove an affiliation recorded by mistake."""
-    if not is_staff(user):
-        raise Forbidden(N_("Only a facilitator may edit affiliations."))
-    affiliation = db.session.get(Affiliation, affiliation_id, with_for_update=True)
-    if affiliation is None:
-        raise NotFound("affiliation")
-    db.session.delete(affiliation)
-    commit()
-
-
-def _add_declared_conflict(reviewer_id: int, organization_id: int, reason: str) -> DeclaredConflict:
-    row = db.session.scalar(
-        select(DeclaredConflict).where(
-            DeclaredConflict.reviewer_id == reviewer_id, DeclaredConflict.organization_id == organization_id
-        )
-    )
-    if row is None:
-        row = DeclaredConflict(reviewer_id=reviewer_id, organization_id=organization_id, reason=reason[:MAX_TEXT])
-        db.session.add(row)
-    return row
-
-
-def declare_conflict(user, organization_id: int, reason: str) -> DeclaredConflict:
-    """A reviewer declares a conflict of interest with an organisation: from now on they are never suggested,
-    auto-assigned or assignable to its applications, cannot accept its invitations, and an accepted review
-    of theirs blocks `start_review` until replaced."""
-    from certification.organizations.models import Organization
-
-    if user.role != Role.REVIEWER:
-        raise Forbidden(N_("Only reviewers declare conflicts of interest."))
-    errors: dict[str, list[str]] = {}
-    if (
-        isinstance(organization_id, bool)
-        or not isinstance(organization_id, int)
-        or (db.session.get(Organization, organization_id) is None)
-    ):
-        errors["organization_id"] = [N_("Unknown organisation.")]
-    reason = (reason or "").strip()
-    if not reason:
-        errors["reason"] = [N_("Say what the conflict is.")]
-    elif len(reason) > MAX_TEXT:
-        errors["reason"] = [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]
-    if errors:
-        raise ValidationFailed(errors)
-    row = _add_declared_conflict(user.id, organization_id, reason)
-    commit()
-    return row
-
-
-def remove_declared_conflict(user, conflict_id: int) -> None:
-    """Facilitators and admins remove a conflict declared by mistake (a reviewer cannot retract one alone)."""
-    if not is_staff(user):
-        raise Forbidden(N_("Only a facilitator may remove a declared conflict."))
-    row = db.session.get(DeclaredConflict, conflict_id, with_for_update=True)
-    if row is None:
-        raise NotFound("declared conflict")
-    db.session.delete(row)
-    commit()

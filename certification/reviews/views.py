@@ -7,9 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
+from certification.accounts.policies import is_staff
 from certification.applications import queries as application_queries
 from certification.applications.forms import NA
-from certification.applications.policies import is_member, is_staff
+from certification.applications.policies import is_member
 from certification.certificates.documents import write_pdf
 from certification.echo import shorten
 from certification.errors import NotFound
@@ -40,7 +41,7 @@ PER_PAGE = 25
 
 @bp.app_template_filter("rule")
 def rule_text(rule) -> str:
-    """A §5 rule (Unmet) in the reader's language, its word parameters (e.g. the affiliation kind) too."""
+    """An assignment rule (Unmet) in the reader's language, its word parameters (e.g. the affiliation kind) too."""
     params = {k: _(v) if isinstance(v, str) else v for k, v in rule.params.items()}
     return _(rule.message) % params if params else _(rule.message)
 
@@ -78,7 +79,8 @@ def _staff_application(application_id: int):
 @bp.get("/applications/<int:application_id>/reviewers")
 @login_required
 def reviewers_page(application_id: int):
-    """Suggestions ranked per §5, the assignments with their lifecycle, withdraw and replace."""
+    """Suggestions ranked (eligible first, then by load, country and language), the assignments with their
+    lifecycle, withdraw and replace."""
     application = _staff_application(application_id)
     today = utcnow().date()
     return render_template(

@@ -162,7 +162,7 @@ class Indicator(db.Model):
         return range(self.scale_min, self.scale_max + 1)
 
 
-# Frozen versions: their content never changes again (design §2). Only `status` may still move on.
+# Frozen versions: their content never changes again. Only `status` may still move on.
 FROZEN_STATUSES = (StandardStatus.PUBLISHED, StandardStatus.RETIRED)
 
 

@@ -7,14 +7,14 @@ Only admins change a version's status; facilitators and admins resolve comments 
 
 from __future__ import annotations
 
-from certification.accounts.models import Role
+from certification.accounts.policies import is_admin, is_staff
 from certification.seals.models import FROZEN_STATUSES, StandardStatus
 
 PUBLIC_STATUSES = (StandardStatus.PUBLISHED, StandardStatus.RETIRED)
 MEMBER_STATUSES = (*PUBLIC_STATUSES, StandardStatus.CONSULTATION, StandardStatus.PILOT)
 ALL_STATUSES = tuple(StandardStatus)
 
-# The lifecycle of a version, one step at a time (design §2).
+# The lifecycle of a version, one step at a time.
 STATUS_STEPS: dict[StandardStatus, tuple[StandardStatus, ...]] = {
     StandardStatus.DRAFT: (StandardStatus.CONSULTATION,),
     StandardStatus.CONSULTATION: (StandardStatus.PILOT,),
@@ -26,14 +26,6 @@ STATUS_STEPS: dict[StandardStatus, tuple[StandardStatus, ...]] = {
 
 def _authenticated(user) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False))
-
-
-def is_staff(user) -> bool:
-    return _authenticated(user) and user.role in (Role.FACILITATOR, Role.ADMIN)
-
-
-def is_admin(user) -> bool:
-    return _authenticated(user) and user.role == Role.ADMIN
 
 
 def visible_statuses(user) -> tuple[StandardStatus, ...]:

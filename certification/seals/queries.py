@@ -63,7 +63,8 @@ def all_standards() -> list[Standard]:
 
 
 def scoring_rules(standard: Standard) -> ScoringRules:
-    """The rules the §4 formula uses, from the database copy (which pilot calibration may change)."""
+    """The rules the scoring formula (standards.scoring) uses, from the database copy (which pilot calibration
+    may change)."""
     tree = standard_tree(standard.id)
     return ScoringRules(
         dimensions=tuple((d.code, d.weight) for d in tree.dimensions),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from certification.accounts.policies import is_staff
 from certification.applications.models import Application
 from certification.errors import (
     ConcurrentUpdate,
@@ -27,6 +28,8 @@ from certification.errors import (
 )
 from certification.extensions import db
 from certification.outbox.services import commit, rollback
+from certification.rescoring.services import queue_rescore
+from certification.reviews.queries import score_inputs
 from certification.seals import policies, queries
 from certification.seals.models import (
     Area,
@@ -328,7 +331,7 @@ def resolve_comment(user, comment_id: int, resolution: str, response: str) -> In
     if comment is None:
         raise NotFound("comment")
     standard = queries.get_visible(user, comment.standard_id)
-    if not policies.is_staff(user):
+    if not is_staff(user):
         raise Forbidden(N_("Only a facilitator may resolve consultation comments."))
     if policies.is_frozen(standard):
         raise NotEditable(FROZEN_MESSAGE)
@@ -510,7 +513,7 @@ class CalibrationPreview:
 
 def _calibratable(user, standard_id: int, *, for_update: bool = False) -> Standard:
     standard = queries.get_visible(user, standard_id, for_update=for_update)
-    if not policies.is_staff(user):
+    if not is_staff(user):
         raise Forbidden(N_("Only a facilitator or an administrator may calibrate a standard."))
     if policies.is_frozen(standard):
         raise NotEditable(FROZEN_MESSAGE)
@@ -527,7 +530,6 @@ def preview_calibration(user, standard_id: int, proposal: CalibrationProposal) -
     tree = queries.standard_tree(standard_id)
     proposal = parse_calibration(tree, proposal.as_form())
     current_rules, proposed_rules = queries.scoring_rules(tree), rules_with(tree, proposal)
-    from certification.reviews.queries import score_inputs
 
     applications = db.session.scalars(
         select(Application)
@@ -576,7 +578,6 @@ def calibrate(user, standard_id: int, proposal: CalibrationProposal, reason: str
         dimension.weight = proposal.dimensions[dimension.code]
         for indicator in dimension.indicators:
             indicator.weight = proposal.indicators[indicator.code]
-    from certification.rescoring.services import queue_rescore
 
     try:
         job = queue_rescore(standard.id, requested_by_id=user.id, reason=reason)

@@ -7,9 +7,10 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from certification.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from certification.accounts.policies import is_staff
+from certification.errors import DomainError, NotFound, ValidationFailed
 from certification.seals import exports, policies, queries, services
-from certification.ui import messages_of, run
+from certification.ui import answer_refusal, messages_of, run
 from config.settings import LANGUAGES
 from standards.spec import evidence_label
 
@@ -41,7 +42,7 @@ def index():
 @bp.get("/standards/<int:standard_id>")
 def detail(standard_id: int):
     standard = _tree_or_404(standard_id)
-    staff = policies.is_staff(current_user)
+    staff = is_staff(current_user)
     logged_in = current_user.is_authenticated
     versions = queries.versions_of(standard.code, policies.visible_statuses(current_user))
     return render_template(
@@ -167,7 +168,7 @@ def _calibration_page(standard, values: dict, errors: dict | None = None, status
 def _calibratable_tree(standard_id: int):
     """The tree when this person may calibrate it now; else the answer to give (404, 403 or back)."""
     standard = _tree_or_404(standard_id)
-    if not policies.is_staff(current_user):
+    if not is_staff(current_user):
         abort(403)
     if not policies.may_calibrate(current_user, standard):
         flash(_("Weights and thresholds can be calibrated only while the standard is in pilot."), "error")
@@ -196,12 +197,8 @@ def preview_calibration(standard_id: int):
         preview = services.preview_calibration(current_user, standard_id, proposal)
     except ValidationFailed as exc:
         return _calibration_page(standard, values, exc.fields, 422)
-    except Forbidden:
-        abort(403)
     except DomainError as exc:
-        for message in messages_of(exc):
-            flash(message, "error")
-        return redirect(url_for("seals.detail", standard_id=standard_id), code=303)
+        return answer_refusal(exc, lambda: redirect(url_for("seals.detail", standard_id=standard_id), code=303))
     return render_template("seals/calibration_preview.html", preview=preview, fields=proposal.as_form())
 
 
@@ -228,11 +225,7 @@ def save_calibration(standard_id: int):
         preview = services.preview_calibration(current_user, standard_id, proposal)
         return render_template("seals/calibration_preview.html", preview=preview, fields=proposal.as_form(),
                                errors=exc.fields, reason=reason[:5000]), 422  # fmt: skip
-    except Forbidden:
-        abort(403)
     except DomainError as exc:
-        for message in messages_of(exc):
-            flash(message, "error")
-        return redirect(url_for("seals.calibration", standard_id=standard_id), code=303)
+        return answer_refusal(exc, lambda: redirect(url_for("seals.calibration", standard_id=standard_id), code=303))
     flash(_("Calibration saved; every application on this version is being re-scored."), "success")
     return redirect(_job_url(saved.rescore_job_id), code=303)

@@ -1,4 +1,5 @@
-"""The error contract: every error is {"error": {"code", "message", "details"}}, with the status of api.md."""
+"""The error contract: every error is {"error": {"code", "message", "details"}}, with the status the README's
+API section gives."""
 
 from __future__ import annotations
 

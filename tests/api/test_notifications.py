@@ -1,5 +1,6 @@
 """GET /api/v1/notifications and POST /api/v1/notifications/{id}/read: own only, newest first, the page
-envelope of api.md, titles and texts in the caller's language; another person's notification answers 404."""
+envelope of the README's API section, titles and texts in the caller's language; another person's notification
+answers 404."""
 
 from __future__ import annotations
 

@@ -284,7 +284,7 @@ def test_recalculating_twice_keeps_one_snapshot_with_the_same_digest():
 
 
 def independent_score(std, reviewer_scores: list[dict], moderated: dict) -> dict:
-    """design.md §4 computed from the raw rows, without the product's scoring engine."""
+    """The scoring rules computed from the raw rows, without the product's scoring engine."""
     dimensions = list(db.session.scalars(select(Dimension).where(Dimension.standard_id == std.id)))
     indicators = list(db.session.scalars(select(Indicator).where(Indicator.standard_id == std.id)))
     dimension_code = {d.id: d.code for d in dimensions}

@@ -1,4 +1,4 @@
-"""Two people acting on the same row at the same time: exactly one wins (design.md §3, §7).
+"""Two people acting on the same row at the same time: exactly one wins.
 
 Each thread has its own application context, hence its own session and connection. A rendezvous holds the
 first thread once it has loaded the row until the second one has either loaded it too (SQLite: no row locks,
@@ -187,7 +187,7 @@ def test_two_enrolments_for_the_last_seat_of_a_round_one_gets_capacity_full(app,
 def test_transitions_on_two_applications_at_once_do_not_wait_for_each_other_and_keep_valid_chains(app, monkeypatch):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SQLite has one writer at a time; row-level concurrency is PostgreSQL's")
-    from certification import records
+    from certification import record_checks
     from certification.applications import services as application_services
 
     first, second = f.Walk().submit().assign(), f.Walk().submit().assign()
@@ -207,12 +207,12 @@ def test_transitions_on_two_applications_at_once_do_not_wait_for_each_other_and_
     rendezvous = Rendezvous()
     outcomes = race(app, rendezvous, [fire_as(p, i, "start_review") for p, i in zip(facilitator_ids, ids, strict=True)])
     assert outcomes == ["under_review", "under_review"]
-    result = records.verify(db.session)
+    result = record_checks.verify(db.session)
     assert result.intact, result.breaks
 
 
 def test_two_moderations_of_one_application_at_once_both_kept_in_one_unbroken_chain(app, monkeypatch):
-    from certification import records
+    from certification import record_checks
     from certification.reviews.models import Moderation
     from certification.reviews.services import moderate
 
@@ -235,4 +235,4 @@ def test_two_moderations_of_one_application_at_once_both_kept_in_one_unbroken_ch
     rows = rows.all()
     assert len(rows) == len(kept)
     assert [r.prev_hash for r in rows] == ["", *(r.hash for r in rows[:-1])]
-    assert records.verify(db.session).intact
+    assert record_checks.verify(db.session).intact

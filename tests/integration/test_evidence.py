@@ -1,4 +1,4 @@
-"""Evidence uploads and downloads (design.md §6): types sniffed from content, limits, nothing left behind."""
+"""Evidence uploads and downloads: types sniffed from content, limits, nothing left behind."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""French everywhere a person reads: e-mails, API messages, a person's own locale (design §17)."""
+"""French everywhere a person reads: e-mails, API messages, a person's own locale."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Notifications on events (design §12): each event reaches exactly its recipients, in-app and by e-mail in
+"""Notifications on events: each event reaches exactly its recipients, in-app and by e-mail in
 each one's language, once per event and recipient; preferences and the daily digest are honoured."""
 
 from __future__ import annotations

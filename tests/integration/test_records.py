@@ -1,4 +1,4 @@
-"""Decision records are append-only in the database and hash-chained (design §16).
+"""Decision records are append-only in the database and hash-chained.
 
 Tampering is done the way an intruder with database access would: directly in SQL, with the triggers
 dropped first (they refuse it otherwise), then `flask --app app history verify` must name the row.
@@ -19,7 +19,8 @@ from certification.applications.models import HistoryEntry
 from certification.certificates.models import Certificate, CertificateStatusChange
 from certification.extensions import db
 from certification.notifications.models import MailMessage, Notification
-from certification.records import content_hash, hashed_fields, verify
+from certification.record_checks import verify
+from certification.records import content_hash, hashed_fields
 from certification.reviews.models import Moderation
 from certification.reviews.services import moderate
 from certification.seals.models import Calibration, StandardHistory

@@ -20,10 +20,12 @@ from certification.errors import (
 )
 from certification.extensions import db
 from certification.pilots import services as pilots
+from certification.reviewers import queries as reviewer_queries
+from certification.reviewers import services as reviewer_services
+from certification.reviewers.policies import affiliation_conflicts
 from certification.reviews import services
-from certification.reviews.auto_assign import DEFAULT_REVIEW_DAYS, auto_assign
 from certification.reviews.models import Assignment, AssignmentStatus
-from certification.reviews.policies import affiliation_conflicts
+from certification.reviews.services import DEFAULT_REVIEW_DAYS, auto_assign
 from certification.types import utcnow
 from tests import factories as f
 from tests.reviewing import submitted_application
@@ -159,7 +161,6 @@ def _check_hard_constraints(today):
     """Every live assignment in the database respects capacity and conflicts, and none is duplicated."""
     from certification.accounts.models import User
     from certification.applications.models import Application
-    from certification.reviews import queries
 
     live = list(
         db.session.scalars(
@@ -170,12 +171,14 @@ def _check_hard_constraints(today):
     )
     pairs = [(a.application_id, a.reviewer_id) for a in live]
     assert len(pairs) == len(set(pairs))
-    loads = queries.active_counts()
+    loads = reviewer_queries.active_counts()
     for reviewer_id, load in loads.items():
         assert load <= db.session.get(User, reviewer_id).max_active_assignments
     for assignment in live:
         application = db.session.get(Application, assignment.application_id)
-        conflicted = queries.conflicted_reviewer_ids([assignment.reviewer_id], application.organization_id, today)
+        conflicted = reviewer_queries.conflicted_reviewer_ids(
+            [assignment.reviewer_id], application.organization_id, today
+        )
         assert not conflicted, (assignment.application_id, assignment.reviewer_id)
 
 
@@ -186,7 +189,7 @@ def test_auto_assign_previews_without_writing_then_applies_the_same_plan_within_
 
     reviewers = [f.reviewer("gender", capacity=2) for _ in range(3)]
     f.affiliation(reviewers[0], db.session.get(Organization, apps[0].organization_id), "board")
-    services.declare_conflict(reviewers[1], apps[1].organization_id, "Trabajé allí el año pasado.")
+    reviewer_services.declare_conflict(reviewers[1], apps[1].organization_id, "Trabajé allí el año pasado.")
     f.reviewer("rural", capacity=5)  # no expertise: never used
     pilot_round = _round_with(apps, facilitator)
     already = services.assign_reviewer(facilitator, apps[2].id, reviewers[2].id)

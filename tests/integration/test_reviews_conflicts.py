@@ -1,4 +1,4 @@
-"""Conflict-of-interest and availability rules (design §5), at assignment and again at acceptance.
+"""Conflict-of-interest and availability rules, at assignment and again at acceptance.
 
 Every refusal names the rule it applies (a machine code on the error, and a sentence saying it).
 """
@@ -12,9 +12,11 @@ from sqlalchemy import select
 
 from certification.errors import ConflictOfInterest, Duplicate, Forbidden, ReviewerUnavailable, ValidationFailed
 from certification.extensions import db
+from certification.reviewers import services as reviewer_services
+from certification.reviewers.models import DeclaredConflict
+from certification.reviewers.policies import months_before
 from certification.reviews import queries, services
-from certification.reviews.models import Assignment, AssignmentStatus, DeclaredConflict
-from certification.reviews.policies import months_before
+from certification.reviews.models import Assignment, AssignmentStatus
 from certification.types import utcnow
 from tests import factories as f
 from tests.reviewing import submitted_application
@@ -73,7 +75,9 @@ def test_an_affiliation_with_another_organisation_is_no_conflict(app):
 def test_a_declared_conflict_is_refused_at_assignment(app):
     application, _ = submitted_application()
     reviewer = f.reviewer("gender")
-    services.declare_conflict(reviewer, application.organization_id, "Mi hermana dirige la agencia de Cajamarca.")
+    reviewer_services.declare_conflict(
+        reviewer, application.organization_id, "Mi hermana dirige la agencia de Cajamarca."
+    )
     with pytest.raises(ConflictOfInterest) as refused:
         services.assign_reviewer(f.user("facilitator"), application.id, reviewer.id)
     assert refused.value.rule.code == "declared_conflict"
@@ -108,7 +112,7 @@ def test_acceptance_checks_the_rules_again_a_conflict_declared_after_the_invitat
     application, _ = submitted_application()
     reviewer = f.reviewer("gender")
     assignment = services.assign_reviewer(f.user("facilitator"), application.id, reviewer.id)
-    services.declare_conflict(reviewer, application.organization_id, "Fui consultora de su directorio.")
+    reviewer_services.declare_conflict(reviewer, application.organization_id, "Fui consultora de su directorio.")
     with pytest.raises(ConflictOfInterest) as refused:
         services.accept_assignment(reviewer, assignment.id, True)
     assert refused.value.rule.code == "declared_conflict"
@@ -147,7 +151,7 @@ def test_unavailable_reviewers_are_refused_with_their_rule(app):
     assert refused.value.rule.code == "no_expertise"
 
     inactive = f.reviewer("gender")
-    services.update_reviewer_profile(
+    reviewer_services.update_reviewer_profile(
         facilitator,
         inactive.id,
         areas=["gender"],
@@ -196,7 +200,7 @@ def test_a_conflict_that_appears_after_acceptance_blocks_start_review(app):
     for reviewer in (first, second):
         assignment = services.assign_reviewer(facilitator, application.id, reviewer.id)
         services.accept_assignment(reviewer, assignment.id, True)
-    services.declare_conflict(second, application.organization_id, "Me ofrecieron un puesto en el directorio.")
+    reviewer_services.declare_conflict(second, application.organization_id, "Me ofrecieron un puesto en el directorio.")
     with pytest.raises(GuardFailed) as refused:
         fire_event(facilitator, application.id, "start_review")
     assert {u.code for u in refused.value.unmet} >= {"not_enough_reviewers", "reviewer_conflict"}

@@ -1,4 +1,4 @@
-"""Scoring through the service layer: random reviews, N/A and moderations give exactly the §4 figures,
+"""Scoring through the service layer: random reviews, N/A and moderations give exactly the figures of the scoring rules,
 computed here independently, and the certification decision follows them.
 
 Also: the scoring rules of the scoring screen (comment required, N/A only where allowed, whole numbers in
@@ -26,7 +26,7 @@ from tests.reviewing import score_all, submitted_application, under_review
 
 
 def independent_score(standard: Standard, indicators, reviews: list[dict], moderated: dict, self_ratings: dict):
-    """design.md §4 written out again from the standard's rows, with fractions; N/A is None."""
+    """The scoring rules written out again from the standard's rows, with fractions; N/A is None."""
     dimensions = {d.id: d for d in db.session.scalars(select(Dimension).where(Dimension.standard_id == standard.id))}
     out = {"indicators": {}, "dimensions": {}, "essential_failures": []}
     values: dict[int, list] = {}

@@ -1,4 +1,4 @@
-"""Separation of duties in the service layer (design §3, §5): a reviewer of an application never moderates it,
+"""Separation of duties in the service layer: a reviewer of an application never moderates it,
 decides it or judges its appeal — even after becoming a facilitator, and even if they declined."""
 
 from __future__ import annotations

@@ -23,8 +23,10 @@ from certification.evidence.models import Evidence
 from certification.extensions import db
 from certification.pilots import services as pilots
 from certification.pilots.models import PilotRound
+from certification.reviewers import services as reviewers
+from certification.reviewers.models import DeclaredConflict
 from certification.reviews import services as reviews
-from certification.reviews.models import Assignment, AssignmentStatus, DeclaredConflict
+from certification.reviews.models import Assignment, AssignmentStatus
 from certification.seals.models import Indicator, IndicatorComment, Standard
 from certification.validation import DATE_MAX, DATE_MIN, DATE_OUT_OF_WINDOW
 from certification.web import decimal_up_to
@@ -226,12 +228,12 @@ def test_the_services_refuse_dates_out_of_the_window_for_web_and_api_alike(app):
 
     reviewer = f.reviewer()
     with pytest.raises(ValidationFailed) as refused:
-        reviews.add_affiliation(facilitator, reviewer.id, organization_id=case.org.id, kind="board",
+        reviewers.add_affiliation(facilitator, reviewer.id, organization_id=case.org.id, kind="board",
                                 since=date(1, 1, 1))  # fmt: skip
     assert refused.value.fields == {"since": [DATE_OUT_OF_WINDOW]}
-    row = reviews.add_affiliation(facilitator, reviewer.id, organization_id=case.org.id, kind="board",
+    row = reviewers.add_affiliation(facilitator, reviewer.id, organization_id=case.org.id, kind="board",
                                   since=date.today() - timedelta(days=400))  # fmt: skip
     with pytest.raises(ValidationFailed) as refused:
-        reviews.end_affiliation(facilitator, row.id, date(9999, 12, 31))
+        reviewers.end_affiliation(facilitator, row.id, date(9999, 12, 31))
     assert refused.value.fields == {"until": [DATE_OUT_OF_WINDOW]}
     assert count(PilotRound) == 0 and count(Assignment) == 0 and count(Affiliation) == 1

@@ -9,7 +9,7 @@ from flask_login.utils import encode_cookie
 from certification.accounts import sessions
 from certification.accounts.services import change_password, end_all_sessions
 from certification.extensions import db
-from certification.reviews.services import update_reviewer_profile
+from certification.reviewers.services import update_reviewer_profile
 from tests import factories as f
 from tests.web.helpers import fresh_client
 

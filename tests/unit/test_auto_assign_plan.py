@@ -52,7 +52,8 @@ def needs_strategy():
 
 
 def independently_eligible(c: Candidate, n: Need) -> bool:
-    """§5 written out again: active, expertise, no conflict with the organisation, not already on it."""
+    """The assignment rules written out again: active, expertise, no conflict with the organisation, not already
+    on it."""
     if not c.active:
         return False
     if n.area not in c.areas:

@@ -1,4 +1,4 @@
-"""The scoring engine follows design.md §4 exactly.
+"""The scoring engine follows its rules exactly.
 
 Hand-computed cases spell out the arithmetic in comments; a property test compares the engine with an
 independent, straightforward re-implementation written here with fractions.Fraction.
@@ -338,7 +338,7 @@ def test_scoring_rules_from_spec_keep_order_weights_and_settings():
 
 
 def reference_score(rules: ScoringRules, scores: dict, moderated: dict) -> dict:
-    """design.md §4 written out plainly with Fractions, sharing no code with standards.scoring."""
+    """The scoring rules written out plainly with Fractions, sharing no code with standards.scoring."""
     out = {"indicators": {}, "dimensions": {}}
     consensus = {}
     values = {}

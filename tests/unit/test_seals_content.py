@@ -1,5 +1,5 @@
 """Every shipped seal file (the three published 1.0 seals and the gender 1.1 in consultation) meets the
-content rules of design.md §2."""
+content rules of standards/spec.py."""
 
 from __future__ import annotations
 

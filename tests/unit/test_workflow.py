@@ -1,4 +1,4 @@
-"""The application lifecycle as pure Python (design.md §3): no app, no database.
+"""The application lifecycle as pure Python: no app, no database.
 
 The design's table is written out again here, independently of `workflows.application.EVENTS`, so a change
 of the product's table that the design does not make fails these tests.
@@ -20,7 +20,7 @@ from workflows.messages import Unmet
 APPLICANT, STAFF, SYSTEM = "applicant", "staff", "system"
 OPEN_FOR_WITHDRAWAL = {"draft", "submitted", "under_review", "changes_requested", "piloted"}
 
-# design.md §3: event -> (sources, destination, who)
+# event -> (sources, destination, who), as the lifecycle table of the README says
 DESIGN = {
     "submit": ({"draft"}, "submitted", APPLICANT),
     "return_to_applicant": ({"submitted"}, "changes_requested", STAFF),

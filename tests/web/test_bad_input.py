@@ -1,4 +1,4 @@
-"""Bad input never ends in a 500 and a refused request changes nothing (design.md §11).
+"""Bad input never ends in a 500 and a refused request changes nothing.
 
 Every state-changing route of `app.url_map` (the UI's forms and the JSON API) gets garbage as every role:
 missing fields, non-integers, negative ids, ids of nothing, integers too large for the database, huge

@@ -1,4 +1,4 @@
-"""The authorization matrix (design.md §1): every route of `app.url_map` × every role → the expected status.
+"""The authorization matrix: every route of `app.url_map` × every role → the expected status.
 
 - anonymous: a redirect to /login on protected pages;
 - another organisation's applicant and an unassigned reviewer: 404 on application, evidence and assignment
@@ -232,18 +232,18 @@ MATRIX: list[Probe] = [
     Probe("pilots.enrol", "POST", lambda w: f"/pilot-rounds/{w.round_id}/applications", staff_only(303),
           data=lambda w: {"application_id": w.app.id}),
     # --- reviewers ----------------------------------------------------------------------------------------
-    Probe("accounts.reviewers", "GET", lambda w: "/reviewers", staff_only(200)),
-    Probe("accounts.reviewer_profile", "GET", lambda w: f"/reviewers/{w.unassigned.id}", staff_only(200),
+    Probe("reviewers.reviewers", "GET", lambda w: "/reviewers", staff_only(200)),
+    Probe("reviewers.reviewer_profile", "GET", lambda w: f"/reviewers/{w.unassigned.id}", staff_only(200),
           missing=lambda w: f"/reviewers/{NOBODY}"),
-    Probe("accounts.update_reviewer_profile", "POST", lambda w: f"/reviewers/{w.unassigned.id}", staff_only(303),
+    Probe("reviewers.update_reviewer_profile", "POST", lambda w: f"/reviewers/{w.unassigned.id}", staff_only(303),
           data=lambda w: {"max_active_assignments": "many"}),
-    Probe("accounts.add_affiliation", "POST", lambda w: f"/reviewers/{w.unassigned.id}/affiliations",
+    Probe("reviewers.add_affiliation", "POST", lambda w: f"/reviewers/{w.unassigned.id}/affiliations",
           staff_only(303), data=lambda w: {"organization_id": "x"}),
-    Probe("accounts.end_affiliation", "POST", lambda w: f"/affiliations/{w.affiliation_id}/end", staff_only(303),
+    Probe("reviewers.end_affiliation", "POST", lambda w: f"/affiliations/{w.affiliation_id}/end", staff_only(303),
           data=lambda w: {"until": "not a date"}, missing=lambda w: f"/affiliations/{NOBODY}/end"),
-    Probe("accounts.delete_affiliation", "POST", lambda w: f"/affiliations/{w.new_affiliation()}/delete",
+    Probe("reviewers.delete_affiliation", "POST", lambda w: f"/affiliations/{w.new_affiliation()}/delete",
           staff_only(303), missing=lambda w: f"/affiliations/{NOBODY}/delete"),
-    Probe("accounts.remove_declared_conflict", "POST",
+    Probe("reviewers.remove_declared_conflict", "POST",
           lambda w: f"/declared-conflicts/{w.new_declared_conflict()}/delete", staff_only(303),
           missing=lambda w: f"/declared-conflicts/{NOBODY}/delete"),
     # People (admins; facilitators invite reviewers) and organisations (staff). The POSTs are refused for a
@@ -272,10 +272,10 @@ MATRIX: list[Probe] = [
     Probe("accounts.edit_organization", "GET", lambda w: f"/organizations/{w.org.id}", staff_only(200)),
     Probe("accounts.edit_organization", "POST", lambda w: f"/organizations/{w.org.id}", staff_only(422),
           data=lambda w: {"name": "", "country": "PE"}, label="no name"),
-    Probe("accounts.own_profile", "GET", lambda w: "/profile", reviewers_only(200)),
-    Probe("accounts.update_own_languages", "POST", lambda w: "/profile/languages", reviewers_only(303),
+    Probe("reviewers.own_profile", "GET", lambda w: "/profile", reviewers_only(200)),
+    Probe("reviewers.update_own_languages", "POST", lambda w: "/profile/languages", reviewers_only(303),
           data=lambda w: {"languages": "es, qu"}),
-    Probe("accounts.declare_conflict", "POST", lambda w: "/profile/conflicts", reviewers_only(303),
+    Probe("reviewers.declare_conflict", "POST", lambda w: "/profile/conflicts", reviewers_only(303),
           data=lambda w: {"organization_id": "", "reason": ""}),
     # --- standards (staff) --------------------------------------------------------------------------------
     Probe("seals.change_status", "POST", lambda w: f"/standards/{w.std.id}/status", logged_in(403, admin=303),

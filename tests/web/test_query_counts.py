@@ -1,4 +1,4 @@
-"""List pages issue a fixed number of SQL statements, whatever the number of rows (design.md §11)."""
+"""List pages issue a fixed number of SQL statements, whatever the number of rows."""
 
 from __future__ import annotations
 

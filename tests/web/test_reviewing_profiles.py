@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from certification.accounts.models import Affiliation, User
 from certification.extensions import db
-from certification.reviews.models import DeclaredConflict
+from certification.reviewers.models import DeclaredConflict
 from tests import factories as f
 from tests.reviewing import english
 from tests.web.helpers import login

@@ -1,4 +1,4 @@
-"""Security rules of design.md §11 and research/quality.md §1, through the web client.
+"""Security rules, through the web client.
 
 CSRF on every state-changing UI request, no state change on GET, security headers on every HTML page, no
 user enumeration at login, no open redirect, autoescaping, and production refusing to start half-configured.

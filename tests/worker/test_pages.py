@@ -1,4 +1,4 @@
-"""The pages of issue 5: notifications with their unread count, the admins' mail outbox with its retry
+"""The pages of background work: notifications with their unread count, the admins' mail outbox with its retry
 button, and the re-scoring progress page with its JSON — each shown only to whom it concerns."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The reminder sweep of design §8 in process: who gets what and when, at most once per period — also with
+"""The reminder sweep in process: who gets what and when, at most once per period — also with
 two sweeps at the same time — plus expiry and the automatic revocation after six months of suspension."""
 
 from __future__ import annotations

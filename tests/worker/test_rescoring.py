@@ -30,7 +30,7 @@ def _session(app, monkeypatch):
 
 
 def full_recompute(application_id: int) -> dict:
-    """The §4 result from scratch, without the re-scoring code."""
+    """The score from scratch, without the re-scoring code."""
     from certification.applications.models import Application
 
     application = db.session.get(Application, application_id)

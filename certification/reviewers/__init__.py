@@ -1,0 +1,1 @@
+"""Reviewer profiles: areas, countries, languages, capacity, affiliations and declared conflicts."""
