@@ -21,7 +21,9 @@ from certification import limits
 from certification.accounts import sessions, throttle
 from certification.accounts.views import bp as accounts_bp
 from certification.api import errors as api_errors
-from certification.api import sync as _api_sync  # noqa: F401 - registers the offline sync operations on the API blueprint
+from certification.api import (
+    sync as _api_sync,  # noqa: F401 - registers the offline sync operations on the API blueprint
+)
 from certification.api.views import bp as api_bp
 from certification.applications.views import bp as applications_bp
 from certification.certificates.views import bp as certificates_bp
