@@ -8,9 +8,12 @@ On PostgreSQL several workers share a job (RESCORE_RUNNERS): each takes the next
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import sqlite
 
 from certification.applications.models import Application
 from certification.errors import NotFound
@@ -122,20 +125,7 @@ def run_job(job_id: int, *, on_chunk=None) -> RescoreJob | None:
     size = chunk_size()
     while chunk := _pending_chunk(job_id, size):
         outcomes = rescore_applications([application_id for _, application_id in chunk], batch)
-        now = utcnow()
-        db.session.execute(
-            sa.update(RescoreItem),
-            [
-                {
-                    "id": item_id,
-                    "before": outcomes[app_id][0],
-                    "after": outcomes[app_id][1],
-                    "changed": _changed(*outcomes[app_id]),
-                    "done_at": now,
-                }
-                for item_id, app_id in chunk
-            ],  # fmt: skip
-        )
+        _record_items(job_id, chunk, outcomes)
         _update_progress(job_id)
         heartbeat()
         commit()
@@ -144,6 +134,38 @@ def run_job(job_id: int, *, on_chunk=None) -> RescoreJob | None:
     if _count_pending(job_id) == 0:
         _finish(job_id)
     return db.session.get(RescoreJob, job_id)
+
+
+# PostgreSQL: the chunk's outcomes travel as one JSON parameter (see certification.scoring.pipeline).
+_RECORD_ITEMS_POSTGRESQL = sa.text("""
+    UPDATE rescore_items SET before = r.before, after = r.after, changed = r.changed, done_at = :done_at
+    FROM json_to_recordset(CAST(:rows AS JSON)) AS r(id integer, before json, after json, changed boolean)
+    WHERE rescore_items.id = r.id
+""").bindparams(sa.bindparam("done_at", type_=RescoreItem.__table__.c.done_at.type))
+
+
+def _record_items(job_id: int, chunk: list[tuple[int, int]], outcomes: dict) -> None:
+    """Mark the chunk's items done with their outcomes in ONE statement (an UPDATE from a list of rows would
+    be one statement per row)."""
+    now = utcnow()
+    rows = [
+        {"id": item_id, "job_id": job_id, "application_id": app_id, "before": outcomes[app_id][0],
+         "after": outcomes[app_id][1], "changed": _changed(*outcomes[app_id]), "done_at": now}
+        for item_id, app_id in chunk
+    ]  # fmt: skip
+    if db.session.get_bind().dialect.name == "postgresql":
+        payload = json.dumps([{key: row[key] for key in ("id", "before", "after", "changed")} for row in rows])
+        db.session.execute(_RECORD_ITEMS_POSTGRESQL, {"rows": payload, "done_at": now})
+        return
+    # Elsewhere an upsert on the items' own ids: every row exists, so each "insert" updates its row.
+    statement = sqlite.insert(RescoreItem.__table__)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: statement.excluded[name] for name in ("before", "after", "changed", "done_at")},
+        ).returning(statement.table.c.id),  # RETURNING: one multi-row statement ("insertmanyvalues")
+        rows,
+    ).all()
 
 
 def _update_progress(job_id: int) -> None:

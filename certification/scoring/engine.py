@@ -13,12 +13,15 @@ number type) is handed to the reference, which raises the same error it always r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from math import lcm
 from typing import Any
 
 from standards.scoring import ScoringRules, compute_score
+
+_JSON_BOOL = {False: "false", True: "true"}
 
 
 def _ratio(value) -> tuple[int, int]:
@@ -30,8 +33,8 @@ def _ratio(value) -> tuple[int, int]:
 class CompiledRules:
     """`rules` prepared for many applications: integer weights, thresholds as exact ratios, levels sorted."""
 
-    __slots__ = ("rules", "indicators", "codes", "dimensions", "gap", "pass_", "dim_min",
-                 "essential", "levels")  # fmt: skip
+    __slots__ = ("rules", "indicators", "codes", "dimensions", "gap", "pass_", "dim_min", "essential", "levels",
+                 "quoted", "dimension_keys", "indicator_texts")  # fmt: skip
 
     def __init__(self, rules: ScoringRules) -> None:
         self.rules = rules
@@ -59,35 +62,46 @@ class CompiledRules:
         # Highest minimum first; among equal minimums the first listed, as the reference picks.
         ordered = sorted(enumerate(rules.levels), key=lambda item: (-Fraction(item[1][1]), item[0]))
         self.levels = tuple((code, *_ratio(minimum)) for _, (code, minimum) in ordered)
+        # Codes as JSON string literals, written once for every result text.
+        self.quoted = {code: json.dumps(code) for code in [*self.codes, *(code for code, _ in rules.levels)]}
+        self.dimension_keys = tuple(json.dumps(code) for code, _ in rules.dimensions)
+        # Per indicator: its text up to the consensus, and its whole text when N/A (without, with disagreement).
+        self.indicator_texts = tuple(
+            (f'{key}: {{"code": {key}, "consensus": ',
+             tuple(f'{key}: {{"code": {key}, "consensus": null, "disagreement": {_JSON_BOOL[flag]}, '
+                   f'"moderated": false, "value": null}}' for flag in (False, True)))
+            for key in (json.dumps(rule.code) for rule in rules.indicators)
+        )  # fmt: skip
 
 
-def score(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | None]],
-          moderated: Mapping[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
-    """`compute_score(rules, reviewer_scores, moderated).to_dict()`, equal value for value."""
-    moderated = moderated or {}
+class _Refused(Exception):
+    """Input the fast path does not judge: the reference decides (and raises its own error)."""
+
+
+def _evaluate(compiled: CompiledRules, reviewer_scores, moderated):
+    """The formula: per indicator (consensus, disagreement, moderated, value) in rule order; per dimension
+    its score or None; overall, level, essential failures (codes) and reasons (machine codes)."""
     codes = compiled.codes
     for code in reviewer_scores:
         if code not in codes:
-            return compute_score(compiled.rules, reviewer_scores, moderated).to_dict()
+            raise _Refused
     for code in moderated:
         if code not in codes:
-            return compute_score(compiled.rules, reviewer_scores, moderated).to_dict()
+            raise _Refused
     gap = compiled.gap
     ess_num, ess_den = compiled.essential
-    dimension_count = len(compiled.dimensions)
-    # Per dimension: integer numerator and denominator pieces of Σ w·value, and Σ w.
-    sums: list[list | None] = [None] * dimension_count
-    indicators: dict[str, dict] = {}
+    # Per dimension: [Σ w·value numerator, its denominator, Σ w], all integers.
+    sums: list[list | None] = [None] * len(compiled.dimensions)
+    indicators: list[tuple] = []
     essential_failures: list[str] = []
     for code, dimension, weight, essential, low, width in compiled.indicators:
-        scores = reviewer_scores.get(code, ())
         given_sum = given_count = 0
         high_score = low_score = None
-        for value in scores:
+        for value in reviewer_scores.get(code, ()):
             if value is None:
                 continue
             if type(value) is not int or not (low <= value <= low + width):
-                return compute_score(compiled.rules, reviewer_scores, moderated).to_dict()
+                raise _Refused
             given_sum += value
             given_count += 1
             if high_score is None or value > high_score:
@@ -98,20 +112,18 @@ def score(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | 
         if code in moderated:
             moderated_score = moderated[code]
             if type(moderated_score) not in (int, float) or not (low <= moderated_score <= low + width):
-                return compute_score(compiled.rules, reviewer_scores, moderated).to_dict()
+                raise _Refused
             num, den = moderated_score.as_integer_ratio()
             is_moderated = True
         elif given_count:
             num, den = given_sum, given_count
             is_moderated = False
         else:
-            indicators[code] = {"code": code, "consensus": None, "disagreement": disagreement, "moderated": False,
-                                "value": None}  # fmt: skip
+            indicators.append((None, disagreement, False, None))
             continue
         # value = (consensus - low) / width = (num - low·den) / (den·width)
         value_num, value_den = num - low * den, den * width
-        indicators[code] = {"code": code, "consensus": num / den, "disagreement": disagreement,
-                            "moderated": is_moderated, "value": value_num / value_den}  # fmt: skip
+        indicators.append((num / den, disagreement, is_moderated, value_num / value_den))
         if essential and num * ess_den < ess_num * den:
             essential_failures.append(code)
         entry = sums[dimension]
@@ -123,19 +135,17 @@ def score(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | 
             entry[1] = common
             entry[2] += weight
 
-    dimensions: dict[str, float | None] = {}
+    dimensions: list[float | None] = []
     reasons_dimension: list[str] = []
     dmin_num, dmin_den = compiled.dim_min
-    overall_num = 0
-    overall_den = 1
-    total_weight = 0
+    overall_num, overall_den, total_weight = 0, 1, 0
     for (code, dimension_weight), entry in zip(compiled.dimensions, sums, strict=True):
         if entry is None:
-            dimensions[code] = None
+            dimensions.append(None)
             continue
         # dimension = 100·Σw·v / Σw = 100·num / (den·Σw)
         num, den = 100 * entry[0], entry[1] * entry[2]
-        dimensions[code] = num / den
+        dimensions.append(num / den)
         if num * dmin_den < dmin_num * den:
             reasons_dimension.append(f"dimension_below_minimum:{code}")
         common = lcm(overall_den, den)
@@ -144,9 +154,8 @@ def score(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | 
         total_weight += dimension_weight
 
     reasons: list[str] = []
-    level = None
+    overall = level = None
     if not total_weight:
-        overall = None
         reasons.append("no_score")
     else:
         overall_den *= total_weight
@@ -160,12 +169,34 @@ def score(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | 
                 break
     reasons.extend(reasons_dimension)
     reasons.extend(f"essential_failure:{code}" for code in essential_failures)
+    return indicators, dimensions, overall, level, essential_failures, reasons
+
+
+def score(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | None]],
+          moderated: Mapping[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
+    """`compute_score(rules, reviewer_scores, moderated).to_dict()`, equal value for value."""
+    moderated = moderated or {}
+    try:
+        indicators, dimensions, overall, level, essential_failures, reasons = _evaluate(
+            compiled, reviewer_scores, moderated
+        )
+    except _Refused:
+        return compute_score(compiled.rules, reviewer_scores, moderated).to_dict()
     return {
         "overall": overall,
         "level": level,
         "eligible": not reasons,
-        "dimensions": dimensions,
-        "indicators": indicators,
+        "dimensions": {code: value for (code, _), value in zip(compiled.dimensions, dimensions, strict=True)},
+        "indicators": {
+            rule[0]: {
+                "code": rule[0],
+                "consensus": consensus,
+                "disagreement": disagreement,
+                "moderated": moderated_,
+                "value": value,
+            }  # fmt: skip
+            for rule, (consensus, disagreement, moderated_, value) in zip(compiled.indicators, indicators, strict=True)
+        },
         "essential_failures": essential_failures,
         "ineligibility_reasons": reasons,
     }
@@ -174,3 +205,45 @@ def score(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | 
 def score_self_assessment(compiled: CompiledRules, ratings: Mapping[str, int | None]) -> dict[str, Any]:
     """`compute_self_assessment(rules, ratings).to_dict()`: each rating is the indicator's only score."""
     return score(compiled, {code: (rating,) for code, rating in ratings.items()})
+
+
+def _number(value: float | None) -> str:
+    return "null" if value is None else repr(value)  # what json.dumps writes for a float
+
+
+def score_json(compiled: CompiledRules, reviewer_scores: Mapping[str, Sequence[int | None]],
+               moderated: Mapping[str, float] | None = None) -> tuple[str, float | None, str | None, bool]:  # fmt: skip
+    """(`json.dumps(score(...))`, overall, level, eligible): the snapshot's result text, written from the
+    figures directly — the same text, character for character, without building the dict first."""
+    moderated = moderated or {}
+    try:
+        indicators, dimensions, overall, level, essential_failures, reasons = _evaluate(
+            compiled, reviewer_scores, moderated
+        )
+    except _Refused:
+        result = compute_score(compiled.rules, reviewer_scores, moderated)
+        return json.dumps(result.to_dict()), result.overall, result.level, result.eligible
+    quoted = compiled.quoted
+    text = "".join((
+        '{"overall": ', _number(overall),
+        ', "level": ', "null" if level is None else quoted[level],
+        ', "eligible": ', "false" if reasons else "true",
+        ', "dimensions": {', ", ".join(f"{key}: {_number(value)}" for key, value in zip(
+            compiled.dimension_keys, dimensions, strict=True)),
+        '}, "indicators": {', ", ".join(
+            (not_applicable[disagreement] if consensus is None else
+             f'{prefix}{consensus!r}, "disagreement": {_JSON_BOOL[disagreement]}, '
+             f'"moderated": {_JSON_BOOL[moderated_]}, "value": {value!r}}}')
+            for (prefix, not_applicable), (consensus, disagreement, moderated_, value) in zip(
+                compiled.indicator_texts, indicators, strict=True)
+        ),
+        '}, "essential_failures": [', ", ".join(quoted[code] for code in essential_failures),
+        '], "ineligibility_reasons": [', ", ".join(json.dumps(reason) for reason in reasons),
+        "]}",
+    ))  # fmt: skip
+    return text, overall, level, not reasons
+
+
+def self_assessment_json(compiled: CompiledRules, ratings: Mapping[str, int | None]):
+    """`score_json` of the MFI's self-assessment."""
+    return score_json(compiled, {code: (rating,) for code, rating in ratings.items()})

@@ -20,11 +20,12 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy import func, select, union_all
+from sqlalchemy.dialects import postgresql
 
 from certification.applications.models import SelfAssessment
 from certification.extensions import db
 from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore, ScoreSnapshot
-from certification.scoring.engine import CompiledRules, score, score_self_assessment
+from certification.scoring.engine import CompiledRules, score_json, self_assessment_json
 from certification.seals.models import Indicator
 from certification.types import utcnow
 from standards.scoring import ScoringRules
@@ -51,21 +52,65 @@ class _SerialisedJSON(sa.types.TypeDecorator):
         return None
 
 
-_snapshot_insert = sa.insert(
-    sa.table(
-        "score_snapshots",
-        sa.column("application_id", sa.Integer),
-        sa.column("inputs_digest", sa.String),
-        sa.column("inputs", _SerialisedJSON),
-        sa.column("rules", _SerialisedJSON),
-        sa.column("result", _SerialisedJSON),
-        sa.column("self_result", _SerialisedJSON),
-        sa.column("overall", sa.Float),
-        sa.column("level", sa.String),
-        sa.column("eligible", sa.Boolean),
-        sa.column("computed_at", ScoreSnapshot.__table__.c.computed_at.type),
-    )
-)
+_SNAPSHOT_COLUMNS = {
+    "application_id": sa.Integer,
+    "inputs_digest": sa.Text,
+    "inputs": _SerialisedJSON,
+    "rules": _SerialisedJSON,
+    "result": _SerialisedJSON,
+    "self_result": _SerialisedJSON,
+    "overall": sa.Float,
+    "level": sa.Text,
+    "eligible": sa.Boolean,
+    "computed_at": ScoreSnapshot.__table__.c.computed_at.type,
+}
+_snapshot_table = sa.table("score_snapshots", *(sa.column(name, type_) for name, type_ in _SNAPSHOT_COLUMNS.items()))
+# SQLite (and any dialect): SQLAlchemy batches the rows into one INSERT ... VALUES (...), (...) when the
+# statement has RETURNING ("insertmanyvalues"); without it the driver would run one INSERT per row.
+_snapshot_insert = sa.insert(_snapshot_table).returning(sa.column("id"))
+# PostgreSQL: the rows travel as ONE JSON parameter read by json_to_recordset, and the batch's rules as
+# another. The driver would otherwise rewrite a query of thousands of placeholders (or escape every quote of
+# every JSON value inside a text array) for each chunk; the values are JSON text already.
+_snapshot_insert_postgresql = sa.text("""
+    INSERT INTO score_snapshots (application_id, inputs_digest, inputs, rules, result, self_result, overall, level,
+                                 eligible, computed_at)
+    SELECT r.application_id, r.inputs_digest, r.inputs, CAST(:rules AS JSON), r.result, r.self_result, r.overall,
+           r.level, r.eligible, :computed_at
+    FROM json_to_recordset(CAST(:rows AS JSON)) AS r(application_id integer, inputs_digest text, inputs json,
+                                                     result json, self_result json, overall double precision,
+                                                     level text, eligible boolean)
+""").bindparams(sa.bindparam("computed_at", type_=_SNAPSHOT_COLUMNS["computed_at"]))
+
+
+def _json_row(row: dict) -> str:
+    overall = "null" if row["overall"] is None else repr(row["overall"])
+    level = "null" if row["level"] is None else json.dumps(row["level"])
+    return (f'{{"application_id":{row["application_id"]},"inputs_digest":"{row["inputs_digest"]}",'
+            f'"inputs":{row["inputs"]},"result":{row["result"]},"self_result":{row["self_result"]},'
+            f'"overall":{overall},"level":{level},"eligible":{"true" if row["eligible"] else "false"}}}')  # fmt: skip
+
+
+def write_snapshots(rows: list[dict]) -> None:
+    """Insert score snapshots in ONE statement. Every row has every key of `_SNAPSHOT_COLUMNS` (None
+    included) and its JSON values as JSON text; one batch shares its rules and its time."""
+    if not rows:
+        return
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_snapshot_insert_postgresql, {
+            "rows": "[" + ",".join(_json_row(row) for row in rows) + "]",
+            "rules": rows[0]["rules"],
+            "computed_at": rows[0]["computed_at"],
+        })  # fmt: skip
+    else:
+        db.session.execute(_snapshot_insert, rows).all()
+
+
+def _among(column, ids: list[int]):
+    """`column IN ids`; on PostgreSQL `= ANY(one array parameter)`, one placeholder however many ids, so the
+    statement text (and the driver's parsing of it) is the same for every chunk."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
 
 
 def _null(type_):
@@ -81,19 +126,19 @@ def _input_rows(application_ids: list[int]):
                _assignments.reviewer_id.label("k1"), _assignments.id.label("k2"))
         .select_from(ReviewScore.__table__.join(Assignment.__table__, _scores.assignment_id == _assignments.id)
                      .join(Indicator.__table__, _indicators.id == _scores.indicator_id))
-        .where(_assignments.application_id.in_(application_ids), _assignments.status == AssignmentStatus.SUBMITTED)
+        .where(_among(_assignments.application_id, application_ids), _assignments.status == AssignmentStatus.SUBMITTED)
     )  # fmt: skip
     moderated = (
         select(_moderations.application_id, sa.literal(_MODERATED), _indicators.code, _null(sa.Integer),
                _moderations.score, _moderations.id, sa.literal(0))
         .select_from(Moderation.__table__.join(Indicator.__table__, _indicators.id == _moderations.indicator_id))
-        .where(_moderations.application_id.in_(application_ids))
+        .where(_among(_moderations.application_id, application_ids))
     )  # fmt: skip
     ratings = (
         select(_ratings.application_id, sa.literal(_SELF), _indicators.code, _ratings.rating, _null(sa.Float),
                sa.literal(0), sa.literal(0))
         .select_from(SelfAssessment.__table__.join(Indicator.__table__, _indicators.id == _ratings.indicator_id))
-        .where(_ratings.application_id.in_(application_ids))
+        .where(_among(_ratings.application_id, application_ids))
     )  # fmt: skip
     query = union_all(reviewer, moderated, ratings)
     columns = query.selected_columns
@@ -109,7 +154,7 @@ def inputs_of(application_ids: Iterable[int]) -> dict[int, dict]:
     inputs = {i: {"reviewer_scores": {}, "moderated": {}, "self_ratings": {}} for i in application_ids}
     if not application_ids:
         return inputs
-    for application_id, kind, code, value, moderated_score in (row[:5] for row in _input_rows(application_ids)):
+    for application_id, kind, code, value, moderated_score, _, _ in _input_rows(application_ids).all():
         app_inputs = inputs[application_id]
         if kind == _REVIEWER:
             scores = app_inputs["reviewer_scores"]
@@ -138,7 +183,7 @@ def latest_outcomes(application_ids: list[int]) -> dict[int, tuple]:
     """application id → (digest, overall, level, eligible) of its latest snapshot, in one query."""
     latest_ids = (
         select(func.max(_snapshots.c.id))
-        .where(_snapshots.c.application_id.in_(application_ids))
+        .where(_among(_snapshots.c.application_id, application_ids))
         .group_by(_snapshots.c.application_id)
     )
     rows = db.session.execute(
@@ -188,8 +233,7 @@ def rescore_applications(
         if previous is not None and previous[0] == app_digest:
             outcomes[application_id] = (before, before)
             continue
-        result = score(compiled, app_inputs["reviewer_scores"], app_inputs["moderated"])
-        self_result = score_self_assessment(compiled, app_inputs["self_ratings"])
+        result, overall, level, eligible = score_json(compiled, app_inputs["reviewer_scores"], app_inputs["moderated"])
         # Every row carries every key (None included), so the rows form one multi-row INSERT.
         new_rows.append(
             {
@@ -197,15 +241,14 @@ def rescore_applications(
                 "inputs_digest": app_digest,
                 "inputs": inputs_json,
                 "rules": rules_json,
-                "result": json.dumps(result),
-                "self_result": json.dumps(self_result),
-                "overall": result["overall"],
-                "level": result["level"],
-                "eligible": result["eligible"],
+                "result": result,
+                "self_result": self_assessment_json(compiled, app_inputs["self_ratings"])[0],
+                "overall": overall,
+                "level": level,
+                "eligible": eligible,
                 "computed_at": now,
             }  # fmt: skip
         )
-        outcomes[application_id] = (before, outcome(result["overall"], result["level"], result["eligible"]))
-    if new_rows:
-        db.session.execute(_snapshot_insert, new_rows)
+        outcomes[application_id] = (before, outcome(overall, level, eligible))
+    write_snapshots(new_rows)
     return outcomes

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from certification.scoring.engine import CompiledRules, score, score_self_assessment
+from certification.scoring.engine import CompiledRules, score, score_json, score_self_assessment, self_assessment_json
 from standards.scoring import IndicatorRule, ScoringRules, compute_score, compute_self_assessment
 
 # Floats a person types (1.5, 0.1, 70) and awkward ones (1/3 rounded, tiny, huge), all finite and > 0.
@@ -71,7 +73,17 @@ def test_the_compiled_engine_equals_the_reference_on_random_rules_and_inputs(cas
     assert got == expected
     # Equal floats, and the same types (a stored snapshot's JSON text must not change either).
     assert repr(got) == repr(expected)
-    assert score_self_assessment(compiled, ratings) == compute_self_assessment(rules, ratings).to_dict()
+    # The snapshot's text is what json.dumps writes for the reference's result, character for character.
+    reference = compute_score(rules, reviewer_scores, moderated)
+    assert score_json(compiled, reviewer_scores, moderated) == (
+        json.dumps(expected),
+        reference.overall,
+        reference.level,
+        reference.eligible,
+    )
+    self_expected = compute_self_assessment(rules, ratings).to_dict()
+    assert score_self_assessment(compiled, ratings) == self_expected
+    assert self_assessment_json(compiled, ratings)[0] == json.dumps(self_expected)
 
 
 def test_a_score_exactly_on_each_threshold_is_judged_like_the_reference():
