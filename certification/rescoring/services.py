@@ -8,15 +8,24 @@ On PostgreSQL several workers share a job (RESCORE_RUNNERS): each takes the next
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy import func, insert, select
+from sqlalchemy.dialects import sqlite
 
 from certification.applications.models import Application
 from certification.errors import NotFound
 from certification.extensions import db
-from certification.outbox.services import commit, enqueue
+from certification.notifications.services import notify
+from certification.organizations.models import Organization
+from certification.outbox.services import commit, enqueue, heartbeat
 from certification.rescoring.models import RescoreItem, RescoreJob, RescoreStatus
+from certification.scoring.pipeline import Batch, rescore_applications
 from certification.seals.models import Standard
+from certification.seals.queries import scoring_rules
+from certification.types import utcnow
 
 MAX_REASON = 2000
 
@@ -62,115 +71,9 @@ def queue_rescore(standard_id: int, *, requested_by_id: int | None, reason: str 
 def _runners() -> int:
     """How many workers share one job: on PostgreSQL with a broker, RESCORE_RUNNERS (they split the chunks
     with SKIP LOCKED); otherwise one (SQLite has no row locks; in process they would run one after another)."""
-    from flask import current_app
-
     if db.session.get_bind().dialect.name != "postgresql" or current_app.extensions["celery"].conf.task_always_eager:
         return 1
     return max(1, int(current_app.config.get("RESCORE_RUNNERS", 2)))
-
-
-def _outcome(overall, level, eligible) -> dict:
-    return {"overall": overall, "level": level, "eligible": bool(eligible)}
-
-
-def _chunk_inputs(application_ids: list[int]) -> dict[int, dict]:
-    """The §4 inputs of many applications in three queries — the same data `reviews.queries.score_inputs`
-    reads for one, so the digests (and hence the snapshots) are identical."""
-    from certification.applications.models import SelfAssessment
-    from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore
-    from certification.seals.models import Indicator
-
-    inputs = {i: {"reviewer_scores": {}, "moderated": {}, "self_ratings": {}} for i in application_ids}
-    reviewer_rows = db.session.execute(
-        select(Assignment.application_id, Indicator.code, ReviewScore.score)
-        .join(ReviewScore, ReviewScore.indicator_id == Indicator.id)
-        .join(Assignment, ReviewScore.assignment_id == Assignment.id)
-        .where(Assignment.application_id.in_(application_ids), Assignment.status == AssignmentStatus.SUBMITTED)
-        .order_by(Assignment.application_id, Indicator.code, Assignment.reviewer_id, Assignment.id)
-    )
-    for application_id, code, score in reviewer_rows:
-        inputs[application_id]["reviewer_scores"].setdefault(code, []).append(score)
-    moderated = db.session.execute(
-        select(Moderation.application_id, Indicator.code, Moderation.score)
-        .join(Moderation, Moderation.indicator_id == Indicator.id)
-        .where(Moderation.application_id.in_(application_ids))
-        .order_by(Moderation.id)  # moderations are a history: the latest row per indicator wins
-    )
-    for application_id, code, score in moderated:
-        inputs[application_id]["moderated"][code] = score
-    ratings = db.session.execute(
-        select(SelfAssessment.application_id, Indicator.code, SelfAssessment.rating)
-        .join(SelfAssessment, SelfAssessment.indicator_id == Indicator.id)
-        .where(SelfAssessment.application_id.in_(application_ids))
-    )
-    for application_id, code, rating in ratings:
-        inputs[application_id]["self_ratings"][code] = rating
-    return inputs
-
-
-def _latest_snapshots(application_ids: list[int]) -> dict[int, tuple]:
-    """application id → (digest, overall, level, eligible) of its latest snapshot, in one query."""
-    from certification.reviews.models import ScoreSnapshot
-
-    latest_ids = (
-        select(func.max(ScoreSnapshot.id))
-        .where(ScoreSnapshot.application_id.in_(application_ids))
-        .group_by(ScoreSnapshot.application_id)
-    )
-    rows = db.session.execute(
-        select(
-            ScoreSnapshot.application_id,
-            ScoreSnapshot.inputs_digest,
-            ScoreSnapshot.overall,
-            ScoreSnapshot.level,
-            ScoreSnapshot.eligible,
-        ).where(ScoreSnapshot.id.in_(latest_ids))
-    )
-    return {row[0]: tuple(row[1:]) for row in rows}
-
-
-def rescore_applications(application_ids: list[int], rules, rules_dict: dict) -> dict[int, tuple[dict | None, dict]]:
-    """Set-based recompute of many applications of one standard (the bulk twin of `recalculate_score`).
-
-    Reads inputs and latest snapshots in four queries, writes one snapshot per application whose inputs or
-    rules changed (one multi-row INSERT) and none for the others — so running it twice adds nothing.
-    Returns application id → (outcome before or None if never scored, outcome after). Does not commit.
-    """
-    from certification.reviews.models import ScoreSnapshot
-    from certification.reviews.queries import digest
-    from standards.scoring import compute_score, compute_self_assessment
-
-    inputs = _chunk_inputs(application_ids)
-    latest = _latest_snapshots(application_ids)
-    new_rows: list[dict] = []
-    outcomes: dict[int, tuple[dict | None, dict]] = {}
-    for application_id in application_ids:
-        app_inputs = inputs[application_id]
-        previous = latest.get(application_id)
-        before = _outcome(*previous[1:]) if previous else None  # never scored: no outcome to change
-        app_digest = digest(app_inputs, rules_dict)
-        if previous is not None and previous[0] == app_digest:
-            outcomes[application_id] = (before, before)
-            continue
-        result = compute_score(rules, app_inputs["reviewer_scores"], app_inputs["moderated"])
-        self_result = compute_self_assessment(rules, app_inputs["self_ratings"])
-        new_rows.append(
-            {
-                "application_id": application_id,
-                "inputs_digest": app_digest,
-                "inputs": app_inputs,
-                "rules": rules_dict,
-                "result": result.to_dict(),
-                "self_result": self_result.to_dict(),
-                "overall": result.overall,
-                "level": result.level,
-                "eligible": result.eligible,
-            }  # fmt: skip
-        )
-        outcomes[application_id] = (before, _outcome(result.overall, result.level, result.eligible))
-    if new_rows:
-        db.session.execute(insert(ScoreSnapshot), new_rows)
-    return outcomes
 
 
 def _changed(before: dict | None, after: dict | None) -> bool:
@@ -199,8 +102,6 @@ def _count_pending(job_id: int) -> int:
 
 
 def chunk_size() -> int:
-    from flask import current_app
-
     return max(1, int(current_app.config.get("RESCORE_CHUNK_SIZE", 200)))
 
 
@@ -209,11 +110,6 @@ def run_job(job_id: int, *, on_chunk=None) -> RescoreJob | None:
     committed together. Idempotent and resumable: a killed run loses at most its current chunk, and a
     second delivery continues with the applications not done yet. `on_chunk(job)` is told the progress.
     """
-    from certification.outbox.services import heartbeat
-    from certification.reviews.models import ScoreSnapshot  # noqa: F401 - mapped before the bulk insert
-    from certification.seals.queries import scoring_rules
-    from certification.types import utcnow
-
     job = db.session.get(RescoreJob, job_id)
     if job is None or job.finished:
         return job
@@ -225,25 +121,11 @@ def run_job(job_id: int, *, on_chunk=None) -> RescoreJob | None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    rules = scoring_rules(db.session.get(Standard, standard_id))
-    rules_dict = rules.to_dict()
+    batch = Batch(scoring_rules(db.session.get(Standard, standard_id)))  # compiled once for every chunk
     size = chunk_size()
     while chunk := _pending_chunk(job_id, size):
-        outcomes = rescore_applications([application_id for _, application_id in chunk], rules, rules_dict)
-        now = utcnow()
-        db.session.execute(
-            sa.update(RescoreItem),
-            [
-                {
-                    "id": item_id,
-                    "before": outcomes[app_id][0],
-                    "after": outcomes[app_id][1],
-                    "changed": _changed(*outcomes[app_id]),
-                    "done_at": now,
-                }
-                for item_id, app_id in chunk
-            ],  # fmt: skip
-        )
+        outcomes = rescore_applications([application_id for _, application_id in chunk], batch)
+        _record_items(job_id, chunk, outcomes)
         _update_progress(job_id)
         heartbeat()
         commit()
@@ -252,6 +134,38 @@ def run_job(job_id: int, *, on_chunk=None) -> RescoreJob | None:
     if _count_pending(job_id) == 0:
         _finish(job_id)
     return db.session.get(RescoreJob, job_id)
+
+
+# PostgreSQL: the chunk's outcomes travel as one JSON parameter (see certification.scoring.pipeline).
+_RECORD_ITEMS_POSTGRESQL = sa.text("""
+    UPDATE rescore_items SET before = r.before, after = r.after, changed = r.changed, done_at = :done_at
+    FROM json_to_recordset(CAST(:rows AS JSON)) AS r(id integer, before json, after json, changed boolean)
+    WHERE rescore_items.id = r.id
+""").bindparams(sa.bindparam("done_at", type_=RescoreItem.__table__.c.done_at.type))
+
+
+def _record_items(job_id: int, chunk: list[tuple[int, int]], outcomes: dict) -> None:
+    """Mark the chunk's items done with their outcomes in ONE statement (an UPDATE from a list of rows would
+    be one statement per row)."""
+    now = utcnow()
+    rows = [
+        {"id": item_id, "job_id": job_id, "application_id": app_id, "before": outcomes[app_id][0],
+         "after": outcomes[app_id][1], "changed": _changed(*outcomes[app_id]), "done_at": now}
+        for item_id, app_id in chunk
+    ]  # fmt: skip
+    if db.session.get_bind().dialect.name == "postgresql":
+        payload = json.dumps([{key: row[key] for key in ("id", "before", "after", "changed")} for row in rows])
+        db.session.execute(_RECORD_ITEMS_POSTGRESQL, {"rows": payload, "done_at": now})
+        return
+    # Elsewhere an upsert on the items' own ids: every row exists, so each "insert" updates its row.
+    statement = sqlite.insert(RescoreItem.__table__)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["id"],
+            set_={name: statement.excluded[name] for name in ("before", "after", "changed", "done_at")},
+        ).returning(statement.table.c.id),  # RETURNING: one multi-row statement ("insertmanyvalues")
+        rows,
+    ).all()
 
 
 def _update_progress(job_id: int) -> None:
@@ -271,9 +185,6 @@ def _update_progress(job_id: int) -> None:
 
 def _finish(job_id: int) -> None:
     """Write the report (applications whose eligibility or level changed) and tell the requester."""
-    from certification.organizations.models import Organization
-    from certification.types import utcnow
-
     job = db.session.get(RescoreJob, job_id, with_for_update=True, populate_existing=True)
     if job is None or job.finished:
         db.session.rollback()
@@ -298,8 +209,6 @@ def _finish(job_id: int) -> None:
     job.status = RescoreStatus.DONE
     job.finished_at = utcnow()
     if job.requested_by_id is not None:
-        from certification.notifications.services import notify
-
         notify([job.requested_by_id], "rescore_finished", {"job_id": job.id, "changed": len(rows),
                "total": job.total}, link=f"/rescoring/{job.id}", email=False)  # fmt: skip
     commit()

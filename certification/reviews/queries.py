@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from datetime import date
 from statistics import median
@@ -35,7 +33,8 @@ from certification.reviews.models import (
     ScoreSnapshot,
 )
 from certification.reviews.policies import ASSIGNABLE_STATES
-from certification.seals.models import Indicator, Standard
+from certification.scoring.pipeline import digest, inputs_of
+from certification.seals.models import Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from standards.scoring import compute_score
 from workflows.messages import N_, Unmet
@@ -58,40 +57,8 @@ def scores_by_assignment(assignment_id: int) -> dict[int, ReviewScore]:
 
 
 def score_inputs(application) -> dict:
-    """What the §4 formula reads for this application, as JSON-ready data."""
-    reviewer_rows = db.session.execute(
-        select(Indicator.code, Assignment.reviewer_id, ReviewScore.score)
-        .join(ReviewScore, ReviewScore.indicator_id == Indicator.id)
-        .join(Assignment, ReviewScore.assignment_id == Assignment.id)
-        .where(Assignment.application_id == application.id, Assignment.status == AssignmentStatus.SUBMITTED)
-        .order_by(Indicator.code, Assignment.reviewer_id)
-    ).all()
-    reviewer_scores: dict[str, list] = {}
-    for code, _reviewer, score in reviewer_rows:
-        reviewer_scores.setdefault(code, []).append(score)
-    moderated = dict(
-        db.session.execute(
-            select(Indicator.code, Moderation.score)
-            .join(Moderation, Moderation.indicator_id == Indicator.id)
-            .where(Moderation.application_id == application.id)
-            .order_by(Moderation.id)  # moderations are a history: the latest row per indicator wins
-        ).all()
-    )
-    from certification.applications.models import SelfAssessment
-
-    self_ratings = dict(
-        db.session.execute(
-            select(Indicator.code, SelfAssessment.rating)
-            .join(SelfAssessment, SelfAssessment.indicator_id == Indicator.id)
-            .where(SelfAssessment.application_id == application.id)
-        ).all()
-    )
-    return {"reviewer_scores": reviewer_scores, "moderated": moderated, "self_ratings": self_ratings}
-
-
-def digest(inputs: dict, rules: dict) -> str:
-    payload = json.dumps({"inputs": inputs, "rules": rules}, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """What the §4 formula reads for this application, as JSON-ready data (the scoring pipeline's query)."""
+    return inputs_of([application.id])[application.id]
 
 
 def current_digest(application, standard) -> str:

@@ -44,11 +44,11 @@ from certification.reviews.models import (
     ScoreSnapshot,
 )
 from certification.reviews.policies import ASSIGNABLE_STATES, may_manage_assignments, may_moderate, may_see_assignment
+from certification.scoring.pipeline import rescore_applications
 from certification.seals.models import Indicator, Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
 from certification.validation import DATE_OUT_OF_WINDOW, MAX_ID, date_in_window
-from standards.scoring import compute_score, compute_self_assessment
 from workflows.application import State
 from workflows.messages import N_, Message, Unmet
 
@@ -476,25 +476,11 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
 
 
 def recalculate_score(application_id: int) -> ScoreSnapshot | None:
-    """Pure recompute of the §4 score. Idempotent: unchanged inputs and rules add no new snapshot."""
-    application = db.session.get(Application, application_id)
-    if application is None:
+    """Pure recompute of the §4 score through the scoring pipeline the bulk re-scoring uses. Idempotent:
+    unchanged inputs and rules add no new snapshot. Returns the latest snapshot (None: no such application)."""
+    standard_id = db.session.scalar(select(Application.standard_id).where(Application.id == application_id))
+    if standard_id is None:
         return None
-    standard = db.session.get(Standard, application.standard_id)
-    rules = scoring_rules(standard)
-    inputs = queries.score_inputs(application)
-    rules_dict = rules.to_dict()
-    digest = queries.digest(inputs, rules_dict)
-    latest = queries.latest_snapshot(application.id)
-    if latest is not None and latest.inputs_digest == digest:
-        return latest
-    result = compute_score(rules, inputs["reviewer_scores"], inputs["moderated"])
-    self_result = compute_self_assessment(rules, inputs["self_ratings"])
-    snapshot = ScoreSnapshot(
-        application_id=application.id, inputs_digest=digest, inputs=inputs, rules=rules_dict,
-        result=result.to_dict(), self_result=self_result.to_dict(), overall=result.overall,
-        level=result.level, eligible=result.eligible,
-    )  # fmt: skip
-    db.session.add(snapshot)
+    rescore_applications([application_id], scoring_rules(db.session.get(Standard, standard_id)))
     commit()
-    return snapshot
+    return queries.latest_snapshot(application_id)

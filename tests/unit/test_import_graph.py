@@ -26,8 +26,6 @@ ALLOWED_FUNCTION_IMPORTS = {
     "certification.certificates.services": "owned by read, removed at merge",
     "certification.evidence.services": "owned by storage, removed at merge",
     "certification.evidence.views": "owned by storage, removed at merge",
-    "certification.rescoring.services": "owned by score, removed at merge",
-    "certification.reviews.queries:score_inputs": "owned by score, removed at merge",
 }
 # Cycles still waiting to be broken, as the set of their modules.
 ALLOWED_CYCLES = {
