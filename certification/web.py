@@ -15,7 +15,9 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from certification import models  # noqa: F401 - every table registered before migrations run
+from certification.evidence.incoming import EvidenceRequest
 from certification.extensions import babel, csrf, db, login_manager, migrate
+from certification.ops import health, logs
 from certification.validation import MAX_ID
 from config.settings import LANGUAGES
 
@@ -83,6 +85,11 @@ def _personal(response) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    # Evidence file parts are received straight into the store as the body is parsed (evidence/incoming.py).
+    app.request_class = EvidenceRequest
+    # First of the request hooks: every later hook and log line of the request carries its id.
+    logs.init_app(app)
+    app.register_blueprint(health.bp)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.url_map.converters["default"] = app.url_map.converters["string"] = PrintableSegment
     from certification import limits
