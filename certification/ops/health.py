@@ -33,7 +33,8 @@ def healthz():
 def _database(engine, timeout: float) -> None:
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(sa.text("SET LOCAL statement_timeout = :ms"), {"ms": int(timeout * 1000)})
+            # SET takes no bound parameters; the value is a number computed here.
+            connection.execute(sa.text(f"SET LOCAL statement_timeout = {int(timeout * 1000)}"))
         connection.execute(sa.text("SELECT 1"))
 
 
