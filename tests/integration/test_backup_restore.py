@@ -17,6 +17,7 @@ from app import create_app
 from certification.evidence.models import Evidence
 from certification.evidence.services import upload
 from certification.extensions import db
+from certification.seals.services import load_standards
 from tests import factories as f
 from tests import services
 from tests.conftest import service_missing
@@ -56,8 +57,6 @@ def test_a_restored_dump_and_evidence_copy_find_every_file_with_its_hash(databas
                        "EVIDENCE_DIR": str(tmp_path / "live-evidence")})  # fmt: skip
     with live.app_context():
         db.create_all()
-        from certification.seals.services import load_standards
-
         load_standards()
         walk = f.Walk()
         bodies = [f.PDF + b"%" + bytes([65 + i]) * (1000 * (i + 1)) + b"\n" for i in range(4)]

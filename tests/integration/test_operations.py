@@ -14,10 +14,12 @@ from celery.signals import before_task_publish
 
 from certification.evidence.services import upload
 from certification.evidence.storage import LocalStorage
+from certification.extensions import db
 from certification.ops import logs
 from certification.outbox.services import enqueue
 from tests import factories as f
 from tests.s3_server import free_port
+from tests.web.helpers import fresh_client
 
 
 class Lines(logging.Handler):
@@ -95,8 +97,6 @@ def test_an_id_that_does_not_look_like_one_is_replaced_by_a_new_one(client, inco
 
 
 def test_the_user_of_a_request_is_logged(app, lines, monkeypatch):
-    from tests.web.helpers import fresh_client
-
     f.fast_password_hashing(monkeypatch)
     walk = f.Walk()
     fresh_client(app, walk.applicant).get(f"/applications/{walk.id}")
@@ -145,8 +145,6 @@ def test_config_check_shows_the_settings_without_secrets_and_what_production_lac
 
 
 def test_outbox_status_counts_pending_and_failed_messages(app, runner):
-    from certification.extensions import db
-
     enqueue("recalculate_score", application_id=1)
     db.session.commit()
     result = runner.invoke(args=["outbox", "status"])

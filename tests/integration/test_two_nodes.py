@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from certification.extensions import db
+from certification.seals.services import load_standards
 from tests import factories as f
 from tests import services
 from tests.conftest import service_missing
@@ -84,8 +85,6 @@ def prepare(database_url: str, monkeypatch) -> dict:
     app = create_app({"SELLO_CONFIG": "testing", "SQLALCHEMY_DATABASE_URI": database_url})
     with app.app_context():
         db.create_all()
-        from certification.seals.services import load_standards
-
         load_standards()
         walk = f.Walk()
         facts = {"email": walk.applicant.email, "id": walk.id, "code": walk.essential[0]}
