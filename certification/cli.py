@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from certification.accounts.models import Role
 from certification.evidence import operations as evidence_operations
-from certification.evidence.storage import LocalStorage, storage
+from certification.evidence.storage import LocalStorage, S3Storage, storage
 from certification.extensions import db
 from certification.ops import checks as ops_checks
 from certification.ops import health
@@ -325,6 +325,11 @@ def evidence_verify_command() -> None:
         fail(f"BROKEN: {len(report.problems)} of {report.checked} evidence file(s)",
              *(f"  {p}" for p in report.problems))  # fmt: skip
     click.echo(f"intact: {report.checked} evidence file(s) in the {storage().describe()}")
+    store = storage()
+    if isinstance(store, S3Storage) and (pending := store.pending_uploads()):
+        # Left by a node killed mid-upload (a refused upload aborts its own): the bucket's lifecycle rule
+        # AbortIncompleteMultipartUpload removes them; they hold no evidence row.
+        click.echo(f"note: {len(pending)} unfinished multipart upload(s) in the bucket, from interrupted uploads")
 
 
 @evidence_cli.command("migrate-to-bucket")
