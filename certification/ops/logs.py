@@ -62,18 +62,18 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(log_format: str = "json", level: int = logging.INFO) -> None:
-    """One handler on stderr for Sello's loggers (the app's, requests', tasks') and Celery's."""
+    """One handler on stderr for Sello's loggers (the app's, requests', tasks'). Celery's own loggers are
+    left as the worker sets them up (its `--loglevel`, its format)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(
         "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))  # fmt: skip
     handler.addFilter(RequestIdFilter())
     handler.set_name("sello")
-    for name in ("sello", "celery"):
-        logger = logging.getLogger(name)
-        if not any(h.get_name() == "sello" for h in logger.handlers):
-            logger.addHandler(handler)
-        logger.setLevel(level)
-        logger.propagate = False
+    logger = logging.getLogger("sello")
+    if not any(h.get_name() == "sello" for h in logger.handlers):
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
 
 
 def _user_id() -> int | None:
