@@ -89,9 +89,9 @@ def init_app(app: Flask) -> None:
     app.request_class = EvidenceRequest
     # First of the request hooks: every later hook and log line of the request carries its id.
     logs.init_app(app)
-    app.register_blueprint(health.bp)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.url_map.converters["default"] = app.url_map.converters["string"] = PrintableSegment
+    app.register_blueprint(health.bp)
     from certification import limits
 
     limits.init_app(app)  # over-long URLs and headers are refused before anything else runs

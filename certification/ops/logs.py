@@ -18,6 +18,7 @@ import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+import sqlalchemy as sa
 from celery.signals import before_task_publish, task_postrun, task_prerun
 from flask import Flask, g, request
 
@@ -77,9 +78,12 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
 
 
 def _user_id() -> int | None:
-    user = g.get("api_user") or g.get("_login_user")
-    if user is not None and getattr(user, "is_authenticated", False):
-        return user.id
+    """The id of the person this request was answered for (session or API token), read from the identity
+    map without touching the row: logging never loads or refreshes anything."""
+    for user in (g.get("api_user"), g.get("_login_user")):
+        state = sa.inspect(user, raiseerr=False) if user is not None else None
+        if state is not None and state.identity:
+            return state.identity[0]
     return None
 
 
@@ -88,6 +92,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start_request():
+        # Inside an outer app context (tests, CLI) `g` outlives a request: its user is not this request's.
+        g.pop("api_user", None)
         g.request_started = time.perf_counter()
         g.request_id = new_request_id(request.headers.get(REQUEST_ID_HEADER))
         g.request_id_token = request_id_var.set(g.request_id)
