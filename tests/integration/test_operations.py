@@ -17,6 +17,7 @@ from certification.evidence.storage import LocalStorage
 from certification.extensions import db
 from certification.ops import logs
 from certification.outbox.services import enqueue
+from config.settings import Base, ConfigurationError, storage_problems
 from tests import factories as f
 from tests.s3_server import free_port
 from tests.web.helpers import fresh_client
@@ -166,3 +167,13 @@ def test_evidence_verify_finds_a_missing_and_a_changed_file(app, runner, monkeyp
     assert f"evidence {files[0].id}: file {files[0].storage_key} is missing" in result.output
     assert f"evidence {files[1].id}: file {files[1].storage_key} has {len(f.PDF)} bytes" in result.output
     f.release_session()
+
+
+def test_a_storage_setting_that_cannot_work_stops_the_start_with_its_name():
+    base = {"EVIDENCE_STORAGE": "local", "EVIDENCE_S3_BUCKET": "", "LOG_FORMAT": "json"}
+    assert storage_problems(base) == []
+    assert storage_problems({**base, "EVIDENCE_STORAGE": "s3"}) == ["EVIDENCE_S3_BUCKET (EVIDENCE_STORAGE is s3)"]
+    assert "local or s3" in storage_problems({**base, "EVIDENCE_STORAGE": "nfs"})[0]
+    assert "json or text" in storage_problems({**base, "LOG_FORMAT": "xml"})[0]
+    with pytest.raises(ConfigurationError):
+        Base.check({**base, "EVIDENCE_STORAGE": "s3"})
