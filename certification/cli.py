@@ -21,8 +21,13 @@ from certification.api.services import revoke_tokens_of
 from certification.applications.models import Application
 from certification.demo import DEMO_PASSWORD, LOGINS, load_demo
 from certification.errors import DomainError, Duplicate, NotFound, ValidationFailed
+from certification.evidence import operations as evidence_operations
+from certification.evidence.storage import LocalStorage, S3Storage, storage
 from certification.extensions import db
 from certification.notifications.services import send_digests
+from certification.ops import checks as ops_checks
+from certification.ops import health
+from certification.outbox import services as outbox_services
 from certification.outbox.services import relay
 from certification.record_checks import verify
 from certification.reminders.services import sweep
@@ -41,6 +46,9 @@ reminders_cli = AppGroup("reminders", help="The periodic reminder sweep.")
 scores_cli = AppGroup("scores", help="Score snapshots (the formula: standards/scoring.py).")
 history_cli = AppGroup("history", help="The tamper-evident decision records.")
 notifications_cli = AppGroup("notifications", help="Notifications and their e-mails.")
+evidence_cli = AppGroup("evidence", help="The evidence store: verify it, move it into a bucket.")
+config_cli = AppGroup("config", help="The configuration in force.")
+outbox_cli = AppGroup("outbox", help="Background work waiting in the outbox.")
 
 
 def fail(*lines: str) -> NoReturn:
@@ -287,8 +295,79 @@ def history_verify_command() -> None:
     click.echo(f"intact: {result.chains} chains, {result.rows} rows")
 
 
+@evidence_cli.command("verify")
+def evidence_verify_command() -> None:
+    """Read every evidence file back and compare its size and SHA-256 with its row; exit 1 on any difference."""
+    report = evidence_operations.verify(storage())
+    db.session.rollback()
+    if report.problems:
+        fail(f"BROKEN: {len(report.problems)} of {report.checked} evidence file(s)",
+             *(f"  {p}" for p in report.problems))  # fmt: skip
+    click.echo(f"intact: {report.checked} evidence file(s) in the {storage().describe()}")
+    store = storage()
+    if isinstance(store, S3Storage) and (pending := store.pending_uploads()):
+        # Left by a node killed mid-upload (a refused upload aborts its own): the bucket's lifecycle rule
+        # AbortIncompleteMultipartUpload removes them; they hold no evidence row.
+        click.echo(f"note: {len(pending)} unfinished multipart upload(s) in the bucket, from interrupted uploads")
+
+
+@evidence_cli.command("migrate-to-bucket")
+@click.option("--from-dir", "from_dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="The local evidence directory (default: EVIDENCE_DIR).")  # fmt: skip
+def evidence_migrate_command(from_dir: str | None) -> None:
+    """Copy every evidence file from the local directory into the configured bucket (EVIDENCE_STORAGE=s3),
+    under the same key, and read each one back to check its SHA-256. Running it again copies only what is
+    missing. Local files are left in place: remove them once the app serves from the bucket."""
+    config = current_app.config
+    if config.get("EVIDENCE_STORAGE") != "s3":
+        fail("EVIDENCE_STORAGE is not s3: set it and the EVIDENCE_S3_* settings to the bucket first.")
+    source, target = LocalStorage(from_dir or config["EVIDENCE_DIR"]), storage()
+    report = evidence_operations.migrate(source, target)
+    db.session.rollback()
+    click.echo(f"{report.checked} evidence file(s): {report.copied} copied and verified, "
+               f"{report.checked - report.copied - len(report.problems)} already in the bucket")  # fmt: skip
+    if report.problems:
+        fail(f"NOT MOVED: {len(report.problems)} file(s)", *(f"  {p}" for p in report.problems))
+
+
+@config_cli.command("check")
+@click.option("--production", is_flag=True, help="Exit 1 when a setting is not fit for several web nodes.")
+def config_check_command(production: bool) -> None:
+    """Show the configuration in force (no secret), check that each service answers, and list what a
+    production with several web nodes would need changed."""
+    config = current_app.config
+    lines, problems = ops_checks.configuration_report(config)
+    for line in lines:
+        click.echo(line)
+    results = health.readiness(config, db.engine)
+    for name, result in results.items():
+        click.echo(f"{name + ' answers':<20}{result}")
+    for problem in problems:
+        click.echo(f"warning: {problem}", err=True)
+    failed = [name for name, result in results.items() if result != "ok"]
+    if failed or (production and problems):
+        fail(f"NOT READY: {', '.join(failed) or 'settings above'}")
+
+
+@outbox_cli.command("status")
+def outbox_status_command() -> None:
+    """Pending and failed background messages, and how long the oldest pending one has waited."""
+    state = ops_checks.outbox_state(db.session)
+    db.session.rollback()
+    click.echo(f"pending  {state.pending}")
+    click.echo(f"failed   {state.failed}")
+    click.echo(f"done     {state.done}")
+    click.echo(f"oldest pending waited {ops_checks.age(state.oldest_pending)}")
+    for message in outbox_services.failed_messages(10):
+        click.echo(f"  failed #{message.id} {message.task} after {message.attempts} attempt(s): "
+                   f"{(message.last_error or '').splitlines()[-1:] or ''}")  # fmt: skip
+
+
 def register_cli(app: Flask) -> None:
     for command in (
+        evidence_cli,
+        config_cli,
+        outbox_cli,
         history_cli,
         standards_cli,
         users_cli,

@@ -27,12 +27,14 @@ from certification.api import (
 from certification.api.views import bp as api_bp
 from certification.applications.views import bp as applications_bp
 from certification.certificates.views import bp as certificates_bp
+from certification.evidence.incoming import EvidenceRequest
 from certification.evidence.views import bp as evidence_bp
 from certification.extensions import babel, csrf, db, login_manager, migrate
 from certification.main.views import bp as main_bp
 from certification.notifications import mailer
 from certification.notifications.views import bp as notifications_bp
 from certification.offline.views import bp as offline_bp
+from certification.ops import health, logs
 from certification.pilots.views import bp as pilots_bp
 from certification.rescoring.views import bp as rescoring_bp
 from certification.reviewers.views import bp as reviewers_bp
@@ -105,8 +107,13 @@ def _personal(response) -> bool:
 
 
 def init_app(app: Flask) -> None:
+    # Evidence file parts are received straight into the store as the body is parsed (evidence/incoming.py).
+    app.request_class = EvidenceRequest
+    # First of the request hooks: every later hook and log line of the request carries its id.
+    logs.init_app(app)
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     app.url_map.converters["default"] = app.url_map.converters["string"] = PrintableSegment
+    app.register_blueprint(health.bp)
 
     limits.init_app(app)  # over-long URLs and headers are refused before anything else runs
     db.init_app(app)

@@ -35,7 +35,9 @@ if MAX_URL_BYTES + len("OPTIONS  HTTP/1.1") >= limit_request_line:
 limit_request_fields = MAX_HEADER_FIELDS * 2
 limit_request_field_size = MAX_HEADER_FIELD_BYTES * 2
 
-# Logs to stderr, where the process manager collects them.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
+# Logs to stderr, where the process manager collects them. The app itself writes one JSON line per request
+# (certification/ops/logs.py, with its request id and user), so gunicorn's own access log is off unless
+# GUNICORN_ACCESS_LOG names a file or "-" (stderr).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

@@ -29,6 +29,20 @@ class Base:
     EVIDENCE_MAX_APPLICATION_BYTES = int(os.environ.get("EVIDENCE_MAX_APPLICATION_BYTES", 500 * 1024 * 1024))
     # All the evidence of one organisation, withdrawn applications included: new applications add no room.
     EVIDENCE_MAX_ORGANIZATION_BYTES = int(os.environ.get("EVIDENCE_MAX_ORGANIZATION_BYTES", 2 * 1024 * 1024 * 1024))
+    # Where evidence files live: "local" (EVIDENCE_DIR) or "s3", an S3-compatible bucket shared by every web
+    # node (MinIO, Ceph RGW, AWS S3). Credentials come from the standard AWS variables (AWS_ACCESS_KEY_ID,
+    # AWS_SECRET_ACCESS_KEY) or the machine's role, never from these settings.
+    EVIDENCE_STORAGE = os.environ.get("EVIDENCE_STORAGE", "local")
+    EVIDENCE_S3_BUCKET = os.environ.get("EVIDENCE_S3_BUCKET", "")
+    EVIDENCE_S3_PREFIX = os.environ.get("EVIDENCE_S3_PREFIX", "evidence/")
+    EVIDENCE_S3_ENDPOINT_URL = os.environ.get("EVIDENCE_S3_ENDPOINT_URL", "")  # empty: AWS itself
+    EVIDENCE_S3_REGION = os.environ.get("EVIDENCE_S3_REGION", "")
+    EVIDENCE_S3_PART_BYTES = int(os.environ.get("EVIDENCE_S3_PART_BYTES", 8 * 1024 * 1024))
+    EVIDENCE_S3_TIMEOUT = float(os.environ.get("EVIDENCE_S3_TIMEOUT", 30))
+    # /readyz gives each dependency (database, Redis, storage) this many seconds to answer.
+    READINESS_TIMEOUT = float(os.environ.get("READINESS_TIMEOUT", 2))
+    # One JSON object per log line ("json", for a log collector) or plain text ("text").
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     # A request may carry one file plus a little form data.
     MAX_CONTENT_LENGTH = EVIDENCE_MAX_FILE_BYTES + 1024 * 1024
     LANGUAGES = LANGUAGES
@@ -90,7 +104,10 @@ class Base:
 
     @classmethod
     def check(cls, values: dict) -> None:
-        """Refuse settings that cannot work; production overrides this."""
+        """Refuse settings that cannot work anywhere; production asks for more."""
+        problems = storage_problems(values)
+        if problems:
+            raise ConfigurationError("; ".join(problems))
 
 
 class Development(Base):
@@ -118,8 +135,19 @@ class Production(Base):
             missing.append("DATABASE_URL")
         if not os.environ.get("REDIS_URL"):
             missing.append("REDIS_URL")
+        missing += storage_problems(values)
         if missing:
             raise ConfigurationError("Production needs: " + ", ".join(missing))
+
+
+def storage_problems(values: dict) -> list[str]:
+    if values["EVIDENCE_STORAGE"] not in ("local", "s3"):
+        return [f"EVIDENCE_STORAGE must be local or s3, not {values['EVIDENCE_STORAGE']!r}"]
+    if values["EVIDENCE_STORAGE"] == "s3" and not values["EVIDENCE_S3_BUCKET"]:
+        return ["EVIDENCE_S3_BUCKET (EVIDENCE_STORAGE is s3)"]
+    if values["LOG_FORMAT"] not in ("json", "text"):
+        return [f"LOG_FORMAT must be json or text, not {values['LOG_FORMAT']!r}"]
+    return []
 
 
 CONFIGS = {"development": Development, "testing": Testing, "production": Production}

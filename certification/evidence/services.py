@@ -1,17 +1,13 @@
-"""Evidence uploads: streamed to disk while hashed, sniffed, size-limited, stored under a random name.
+"""Evidence uploads: streamed into the store while hashed, size-limited and sniffed, kept under a random name.
 
-Every read is bounded: the upload is copied in CHUNK-sized pieces and stops at the per-file limit (the
-declared Content-Length, file name and type are never trusted), the sniffer reads a bounded part of the
-copy, and storage is counted per application and per organisation under a lock on the organisation row.
+Every read is bounded: the upload is received in one pass and stops at the per-file limit (the declared
+Content-Length, file name and type are never trusted), the sniffer reads a bounded window of it, and
+storage is counted per application and per organisation under a lock on the organisation row.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 import unicodedata
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import case, func, select
@@ -22,6 +18,7 @@ from certification.applications.models import Application
 from certification.applications.policies import is_member, may_edit_content
 from certification.echo import listing
 from certification.errors import Forbidden, NotEditable, NotFound, TooLarge, UnsupportedType, ValidationFailed
+from certification.evidence.incoming import Incoming, open_incoming
 from certification.evidence.models import Evidence
 from certification.evidence.sniff import ALLOWED_LABEL, EXTENSIONS, sniff
 from certification.evidence.storage import storage
@@ -75,30 +72,24 @@ def upload(
     if len(description or "") > 2000:
         raise ValidationFailed({"description": [N_("At most 2000 characters.")]})
 
-    config = current_app.config
-    max_file = config["EVIDENCE_MAX_FILE_BYTES"]
+    max_file = current_app.config["EVIDENCE_MAX_FILE_BYTES"]
     # A first look without the lock stops the copy as soon as the file cannot fit; the locked check below decides.
     room = _storage_room(application, 0)
-    store = storage()
-    digest = hashlib.sha256()
-    size = 0
-    fd, tmp_name = tempfile.mkstemp(dir=store.incoming_dir())
-    tmp_path = Path(tmp_name)
+    # From the upload endpoints the file arrives already received into the store (one pass, incoming.py);
+    # a caller with a plain stream has it copied in here the same way.
+    incoming = stream if isinstance(stream, Incoming) else open_incoming()
     try:
-        with os.fdopen(fd, "w+b") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_file:
-                    raise TooLarge(
-                        Message(N_("The file is larger than %(megabytes)d MB."), megabytes=max_file // (1024 * 1024))
-                    )
-                if size > room:
-                    _storage_room(application, size)  # raises the limit that is reached
-                digest.update(chunk)
-                out.write(chunk)
-            if size == 0:
-                raise ValidationFailed({"file": [N_("The file is empty.")]})
-            content_type = sniff(out)
+        if incoming is not stream:
+            incoming.fill_from(stream, CHUNK, stop=lambda size: size > room)
+        if incoming.too_large:
+            raise TooLarge(
+                Message(N_("The file is larger than %(megabytes)d MB."), megabytes=max_file // (1024 * 1024))
+            )
+        if incoming.size > room:
+            _storage_room(application, incoming.size)  # raises the limit that is reached
+        if incoming.size == 0:
+            raise ValidationFailed({"file": [N_("The file is empty.")]})
+        content_type = sniff(incoming.sample())
         if content_type is None:
             raise UnsupportedType(
                 Message(
@@ -108,14 +99,15 @@ def upload(
         db.session.execute(
             select(Organization.id).where(Organization.id == application.organization_id).with_for_update()
         )
-        _storage_room(application, size)
-        key = store.save(tmp_path)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+        _storage_room(application, incoming.size)
+        key = incoming.keep()
+    finally:
+        incoming.close()  # discards what was received unless it was kept
+    store = storage()
+    size = incoming.size
     evidence = Evidence(
         application_id=application.id, storage_key=key, filename=clean_filename(filename, content_type),
-        size=size, sha256=digest.hexdigest(), content_type=content_type, description=(description or "").strip(),
+        size=size, sha256=incoming.sha256(), content_type=content_type, description=(description or "").strip(),
         uploaded_by_id=user.id, indicators=indicators,
     )  # fmt: skip
     db.session.add(evidence)

@@ -101,6 +101,9 @@ MATRIX: list[Probe] = [
     Probe("certificates.registry", "GET", lambda w: "/registry", everyone(200)),
     Probe("certificates.registry_export", "GET", lambda w: "/registry.csv", everyone(200)),
     Probe("certificates.verify_form", "GET", lambda w: "/verify", everyone(200)),
+    # The load balancer's probes: no session, nothing personal, the same answer for everyone.
+    Probe("ops.healthz", "GET", lambda w: "/healthz", everyone(200)),
+    Probe("ops.readyz", "GET", lambda w: "/readyz", everyone(200)),
     Probe("certificates.verify", "GET", lambda w: f"/verify/{w.verification_code}", everyone(200)),
     Probe("certificates.verify_pdf", "GET", lambda w: f"/verify/{w.verification_code}/certificate.pdf", everyone(200)),
     Probe("seals.index", "GET", lambda w: "/standards", everyone(200)),

@@ -1,0 +1,1 @@
+"""What a host operates Sello with: health and readiness endpoints, JSON logs with a request id, checks."""
