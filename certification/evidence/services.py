@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from werkzeug.utils import secure_filename
 
 from certification.applications import queries as application_queries
-from certification.applications.models import Application
+from certification.applications.models import Application, HistoryEntry
 from certification.applications.policies import is_member, may_edit_content
 from certification.echo import listing
 from certification.errors import Forbidden, NotEditable, NotFound, TooLarge, UnsupportedType, ValidationFailed
@@ -197,8 +197,6 @@ def _own_editable_evidence(user, evidence_id: int) -> tuple[Evidence, object]:
 
 
 def _removal_history(application, evidence: Evidence, user, event: str):
-    from certification.applications.models import HistoryEntry
-
     return HistoryEntry(
         application_id=application.id, event=event, from_state=application.state, to_state=application.state,
         actor_id=user.id, reason="",
