@@ -24,7 +24,17 @@ document.addEventListener("submit", function (event) {
   if (!form.hasAttribute || !form.hasAttribute("data-offline-pending") || form.dataset.cleared) return;
   var pending = 0;
   try { pending = Number(localStorage.getItem("sello-offline-pending") || 0); } catch (e) { pending = 0; }
-  if (pending > 0 && !window.confirm(form.getAttribute("data-offline-pending"))) { event.preventDefault(); return; }
+  if (pending > 0 && !form.dataset.warned) {
+    /* The first click shows the warning beside the button (role=alert reads it out); the second logs out. */
+    event.preventDefault();
+    var note = document.createElement("span");
+    note.className = "offline-warning";
+    note.setAttribute("role", "alert");
+    note.textContent = form.getAttribute("data-offline-pending");
+    form.insertBefore(note, form.firstChild);
+    form.dataset.warned = "1";
+    return;
+  }
   if (!window.indexedDB && !window.caches) return;
   event.preventDefault();
   var steps = [];

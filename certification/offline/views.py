@@ -51,8 +51,6 @@ def _strings() -> dict:
         "login_again": _("Your session ended: log in again to sync; your changes stay on this device."),
         "back": _("All assignments on this device"), "scored": _("%(done)s / %(total)s scored"),
         "storing": _("Storing…"), "removed": _("Removed from this device."),
-        "logout_pending": _("Some changes made offline are not synced yet and will be lost if you log out. "
-                            "Log out anyway?"),
     }  # fmt: skip
 
 
