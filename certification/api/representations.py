@@ -5,10 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext
 
 from certification.api import schemas as s
-from certification.applications import queries as application_queries
-from certification.applications.policies import actor_of
-from certification.types import utcnow
-from workflows import application as wf
+from certification.applications.queries import ApplicationView
 
 
 def user(row) -> s.UserOut:
@@ -74,13 +71,13 @@ def application_summary(row) -> s.ApplicationSummary:
     return s.ApplicationSummary(**_summary_fields(row))
 
 
-def application(viewer, row) -> s.ApplicationOut:
-    """The application with the events `viewer` may fire now (guards gathered by facts_for)."""
-    facts = application_queries.facts_for(row, utcnow())
-    certificate = application_queries.certificate_of(row.id)
+def application(view: ApplicationView) -> s.ApplicationOut:
+    """The application with the events its viewer may fire now (applications.queries.ApplicationView: who may
+    fire, not the guards, which this answer does not show)."""
+    row, certificate = view.application, view.certificate
     return s.ApplicationOut(
         **_summary_fields(row),
-        allowed_events=wf.allowed_events(actor_of(viewer), facts),
+        allowed_events=view.allowed_events,
         flagged_indicators=list(row.flagged_indicators or []),
         decided_at=row.decided_at,
         previous_certificate_id=row.previous_certificate_id,

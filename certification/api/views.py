@@ -23,6 +23,7 @@ from certification.api.openapi import ID, document, operation
 from certification.applications import queries as application_queries
 from certification.applications import services as applications
 from certification.applications.policies import may_see_score
+from certification.applications.queries import ApplicationView
 from certification.certificates import queries as certificate_queries
 from certification.errors import Forbidden, NotFound, ValidationFailed
 from certification.evidence import services as evidence_services
@@ -161,7 +162,7 @@ def create_application(user, body: s.NewApplication):
 
     409 `duplicate` when the organisation already has an open application for that seal.
     """
-    return show.application(user, applications.create_application(user, body.standard_id))
+    return show.application(ApplicationView(user, applications.create_application(user, body.standard_id)))
 
 
 @op("GET", "/applications", query=s.ApplicationFilters, returns=s.ApplicationPage, tag="applications")
@@ -175,7 +176,7 @@ def list_applications(user, query: s.ApplicationFilters):
 @op("GET", APP, returns=s.ApplicationOut, errors=(404,), tag="applications")
 def get_application(user, application_id: int):
     """An application, with the events you may fire now"""
-    return show.application(user, application_queries.get_visible(user, application_id))
+    return show.application(application_queries.application_view(user, application_id))
 
 
 @op("PUT", APP + "/self-assessment/<indicator_code>", body=s.SelfAssessmentIn, returns=s.SelfAssessmentOut,
@@ -233,8 +234,7 @@ def fire_event(user, application_id: int, body: s.EventIn):
     409 `invalid_transition` (with `state` and `allowed_events`) when the event is not possible from the current
     state, 409 `guard_failed` (with `unmet`) when a guard does not hold, 403 when you may not fire it.
     """
-    row = applications.fire_event(user, application_id, body.event, body.reason, body.indicators)
-    return show.application(user, row)
+    return show.application(applications.fire(user, application_id, body.event, body.reason, body.indicators))
 
 
 @op("GET", APP + "/history", query=s.PageQuery, returns=s.HistoryPage, errors=(404,), tag="applications")
@@ -414,7 +414,7 @@ def enrol_application(user, round_id: int, body: s.EnrolmentIn):
         application_queries.get_visible(user, body.application_id)
     except NotFound:
         raise ValidationFailed({"application_id": [N_("Unknown application.")]}) from None
-    return show.application(user, pilots.enrol(user, round_id, body.application_id))
+    return show.application(ApplicationView(user, pilots.enrol(user, round_id, body.application_id)))
 
 
 @op("POST", ROUND + "/auto-assign", returns=s.AutoAssignOut, errors=(404, 409), tag="pilot rounds")

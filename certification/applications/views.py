@@ -9,10 +9,9 @@ from flask_login import current_user, login_required
 from certification.accounts.models import Role
 from certification.applications import queries, services
 from certification.applications.forms import NA, EventForm, NewApplicationForm, SelfAssessmentForm
-from certification.applications.policies import actor_of, is_staff, may_edit_content, may_see_score
+from certification.applications.policies import is_staff, may_edit_content
 from certification.errors import DomainError, Forbidden, NotFound
 from certification.evidence.services import evidence_of
-from certification.reviews import queries as review_queries
 from certification.seals.models import Area
 from certification.seals.queries import applicable_standards, standard_tree
 from certification.types import utcnow
@@ -64,37 +63,27 @@ def create():
 @bp.get("/applications/<int:application_id>")
 @login_required
 def detail(application_id: int):
-    application = _load(application_id)
-    tree = standard_tree(application.standard_id)
+    try:
+        view = queries.application_view(current_user, application_id, page=True)
+    except NotFound:
+        abort(404)
+    application = view.application
     assessed = queries.self_assessments(application.id)
     evidence = evidence_of(application.id)
+    view.reads.assessed, view.reads.evidence = assessed, evidence  # the guards read what the page shows
     evidence_by_indicator: dict[int, list] = {}
     for item in evidence:
         for indicator in item.indicators:
             evidence_by_indicator.setdefault(indicator.id, []).append(item)
-    now = utcnow()
-    facts = queries.facts_for(application, now)
-    actor = actor_of(current_user)
-    actions = []
-    for name in wf.allowed_events(actor, facts):
-        unmet = wf.unmet_guards(name, facts, wf.Request(reason="x", indicators=("x",), now=now))
-        # reason/indicators are asked in the form, so only the other guards explain a blocked action
-        unmet = [u for u in unmet if u.code not in ("reason_required", "indicators_required")]
-        if any(u.code in ("no_reviews", "reviews_pending") for u in unmet):
-            # with reviews still to come there is no score to wait for: "being recalculated" would mislead
-            unmet = [u for u in unmet if u.code != "score_stale"]
-        actions.append((wf.EVENTS[name], [(u.render(_), _fix_link(application, u)) for u in unmet]))
-    snapshot = review_queries.latest_snapshot(application.id) if may_see_score(current_user, application) else None
-    assignments = queries.assignments_for_page(application.id) if is_staff(current_user) else []
-    reviewers = review_queries.reviewers() if is_staff(current_user) else []
-    certificate = queries.certificate_of(application.id)
+    actions = [
+        (action.event, [(u.render(_), _fix_link(application, u)) for u in action.unmet]) for action in view.actions
+    ]
     return render_template(
-        "applications/detail.html", application=application, tree=tree, assessed=assessed,
+        "applications/detail.html", application=application, tree=application.standard, assessed=assessed,
         evidence=evidence, evidence_by_indicator=evidence_by_indicator, actions=actions,
-        history=queries.history(application.id), snapshot=snapshot, assignments=assignments,
-        reviewers=reviewers, certificate=certificate, editable=may_edit_content(current_user, application),
-        event_form=EventForm(), staff=is_staff(current_user),
-        missing=set(facts.missing_self_assessment),
+        history=queries.history(application.id), snapshot=view.snapshot, assignments=view.assignments,
+        certificate=view.certificate, editable=may_edit_content(current_user, application),
+        event_form=EventForm(), staff=is_staff(current_user), missing=view.missing_self_assessment,
     )  # fmt: skip
 
 

@@ -83,7 +83,7 @@ def send_due(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> tuple
 
 def sweep(now: datetime | None = None, batch_size: int = BATCH_SIZE) -> SweepReport:
     """Run the whole sweep once; safe to run in several processes at the same time."""
-    from certification.certificates.services import expire_due_certificates
+    from certification.applications.services import expire_due_certificates
 
     started = time.perf_counter()
     now = now or utcnow()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -11,6 +12,7 @@ from certification.errors import NotFound
 from certification.extensions import db
 from certification.seals import policies
 from certification.seals.models import (
+    FROZEN_STATUSES,
     Calibration,
     CommentStatus,
     Dimension,
@@ -62,8 +64,26 @@ def all_standards() -> list[Standard]:
     return list(db.session.scalars(select(Standard).order_by(Standard.area, Standard.code, Standard.version)))
 
 
+# Scoring rules of frozen (published, retired) versions, per process: their content never changes again
+# (seals.models refuses any edit), so every process may keep its own copy without asking the others. The key
+# names the row's whole life, so a database rebuilt with the same ids never meets another row's rules.
+_FROZEN_RULES: dict[tuple, ScoringRules] = {}
+
+
 def scoring_rules(standard: Standard) -> ScoringRules:
-    """The rules the §4 formula uses, from the database copy (which pilot calibration may change)."""
+    """The rules the §4 formula uses, from the database copy (which pilot calibration may change); read once
+    per process for a frozen version."""
+    frozen = standard.status in FROZEN_STATUSES and not sa.inspect(standard).modified
+    key = (standard.id, standard.code, standard.version, standard.source_sha256, standard.loaded_at)
+    if frozen and (rules := _FROZEN_RULES.get(key)) is not None:
+        return rules
+    rules = _rules_of(standard)
+    if frozen:
+        _FROZEN_RULES[key] = rules
+    return rules
+
+
+def _rules_of(standard: Standard) -> ScoringRules:
     tree = standard_tree(standard.id)
     return ScoringRules(
         dimensions=tuple((d.code, d.weight) for d in tree.dimensions),
