@@ -6,6 +6,7 @@ from flask_babel import gettext
 
 from certification.api import schemas as s
 from certification.applications.queries import ApplicationView
+from certification.certificates.documents import pdf_path, public_url
 
 
 def user(row) -> s.UserOut:
@@ -127,7 +128,7 @@ def score(snapshot) -> s.ScoreOut:
 
 
 def assignment(row, context: tuple[str, str, str, str]) -> s.AssignmentOut:
-    """An assignment with what its invitation shows (api.queries.invitation_context), never the content."""
+    """An assignment with what its invitation shows (applications.queries.invitation_context), never the content."""
     organization, country, standard_code, standard_version = context
     return s.AssignmentOut.model_validate(
         {
@@ -173,8 +174,6 @@ def registry_entry(certificate) -> s.RegistryEntry:
 
 
 def certificate(row) -> s.CertificateOut:
-    from certification.certificates.documents import pdf_path, public_url
-
     return s.CertificateOut(
         number=row.number, status=row.status.value, organization=row.organization.name, area=row.standard.area,
         level=row.level, issued_on=row.issued_on, expires_on=row.expires_on, decision_hash=row.decision_hash,

@@ -17,7 +17,7 @@ from certification.errors import NotFound
 from certification.evidence.models import Evidence, evidence_indicators
 from certification.extensions import db
 from certification.organizations.models import Organization
-from certification.pagination import Page, paginate  # noqa: F401 - Page re-exported
+from certification.pagination import Page, paginate
 from certification.pilots.models import PilotRound, RoundStatus
 from certification.reviews import queries as review_queries
 from certification.reviews.models import Assignment, AssignmentStatus
@@ -117,6 +117,24 @@ def history(application_id: int) -> list[HistoryEntry]:
             .order_by(HistoryEntry.id)
         )
     )
+
+
+def history_page(application_id: int, page: int, per_page: int) -> Page:
+    """One page of the lifecycle history, oldest first."""
+    query = select(HistoryEntry).where(HistoryEntry.application_id == application_id)
+    return paginate(query, (HistoryEntry.id,), page, per_page)
+
+
+def invitation_context(application_ids) -> dict[int, tuple[str, str, str, str]]:
+    """application id → (organisation, country, seal code, version): what a reviewer's invitation shows of
+    each application, never its content; one query."""
+    rows = db.session.execute(
+        select(Application.id, Organization.name, Organization.country, Standard.code, Standard.version)
+        .join(Organization, Application.organization_id == Organization.id)
+        .join(Standard, Application.standard_id == Standard.id)
+        .where(Application.id.in_(set(application_ids)))
+    )
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 def previous_certificate(organization_id: int, seal_code: str) -> Certificate | None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
-from certification.applications import queries, services
+from certification.applications import exports, queries, services
 from certification.applications.forms import NA, EventForm, NewApplicationForm, SelfAssessmentForm
 from certification.applications.policies import is_staff, may_edit_content
 from certification.errors import DomainError, Forbidden, NotFound
@@ -195,10 +195,6 @@ EXPORTS = {
 def export(kind: str, extension: str):
     """Applications (with their latest score), their scores per indicator and source, or the reviewers' scores
     and comments, for staff; the list's `state` and `area` filters apply."""
-    from flask import Response, stream_with_context
-
-    from certification.applications import exports
-
     if not is_staff(current_user):
         abort(403, description=_("Exports are for facilitators and administrators."))
     state = request.args.get("state") or None

@@ -7,15 +7,14 @@ from sqlalchemy.orm import joinedload
 
 from certification.certificates.models import Certificate, CertificateStatus
 from certification.extensions import db
+from certification.organizations.models import Organization
 from certification.pagination import paginate
+from certification.seals.models import Standard
 
 
 def registry_filters(area: str | None = None, country: str | None = None, q: str | None = None) -> list:
     """The registry's conditions: valid certificates; `q` (certification.validation.search_pattern) matches the
     organisation's name or the certificate number."""
-    from certification.organizations.models import Organization
-    from certification.seals.models import Standard
-
     where = [Certificate.status == CertificateStatus.VALID]
     if q:
         where.append(

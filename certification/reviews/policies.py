@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from datetime import date
 
+from certification.reviews.models import AssignmentStatus
 from workflows.application import State
 from workflows.messages import N_, Unmet
 
 COOLING_OFF_MONTHS = 24
 # Reviewers are assigned once the application is submitted and until a decision.
 ASSIGNABLE_STATES = (State.SUBMITTED, State.UNDER_REVIEW, State.CHANGES_REQUESTED)
+# Reviewers enter scores while the application is under review; a facilitator moderates until the decision.
+SCORING_STATES = (State.UNDER_REVIEW,)
+MODERATION_STATES = (State.UNDER_REVIEW, State.PILOTED)
 
 # Labels of certification.accounts.models.AffiliationKind, for the catalog.
 AFFILIATION_KINDS = (N_("employee"), N_("board"), N_("consultant"), N_("auditor"), N_("funder"))
@@ -142,3 +146,13 @@ def may_see_result(user, application) -> bool:
     from certification.applications.policies import is_member, is_staff
 
     return is_staff(user) or (is_member(user, application) and application.decided_at is not None)
+
+
+def may_score(assignment, application) -> bool:
+    """The reviewer enters scores once they accepted, while the application is under review."""
+    return assignment.status == AssignmentStatus.ACCEPTED and application.state in SCORING_STATES
+
+
+def may_moderate(user, application, involved_reviewer_ids) -> bool:
+    """A facilitator who never reviewed the application, while its scores may still change."""
+    return user.id not in involved_reviewer_ids and application.state in MODERATION_STATES

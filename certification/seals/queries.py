@@ -10,6 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from certification.errors import NotFound
 from certification.extensions import db
+from certification.pagination import Page, paginate
 from certification.seals import policies
 from certification.seals.models import (
     FROZEN_STATUSES,
@@ -116,6 +117,12 @@ def visible_standards(user) -> list[Standard]:
             .order_by(Standard.area, Standard.code, Standard.version)
         )
     )
+
+
+def standards_page(user, page: int, per_page: int) -> Page:
+    """One page of the standard versions `user` may see (seals policy), by id."""
+    query = select(Standard).where(Standard.status.in_(policies.visible_statuses(user)))
+    return paginate(query, (Standard.id,), page, per_page)
 
 
 def get_visible(user, standard_id: int, *, for_update: bool = False) -> Standard:
