@@ -45,7 +45,7 @@ def load_for_page(user, application_id: int) -> Application:
         .where(Application.id == application_id, visible_filter(user))
         .options(
             joinedload(Application.organization),
-            joinedload(Application.standard).selectinload(Standard.dimensions).selectinload(Dimension.indicators),
+            joinedload(Application.standard).selectinload(Standard.dimensions).joinedload(Dimension.indicators),
             joinedload(Application.pilot_round),
         )
     )

@@ -11,7 +11,7 @@ from certification.applications import exports, queries, services
 from certification.applications.forms import NA, EventForm, NewApplicationForm, SelfAssessmentForm
 from certification.applications.policies import is_staff, may_edit_content
 from certification.errors import DomainError, Forbidden, NotFound
-from certification.evidence.services import evidence_of
+from certification.evidence.queries import evidence_of
 from certification.seals.models import Area
 from certification.seals.queries import applicable_standards, standard_tree
 from certification.types import utcnow

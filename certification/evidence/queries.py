@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from certification.evidence.models import Evidence
 from certification.extensions import db
@@ -19,4 +19,16 @@ def evidence_page(application_id: int, page: int, per_page: int) -> Page:
 def evidence_with_indicators(evidence_id: int) -> Evidence:
     return db.session.scalar(
         select(Evidence).where(Evidence.id == evidence_id).options(selectinload(Evidence.indicators))
+    )
+
+
+def evidence_of(application_id: int) -> list[Evidence]:
+    """An application's evidence with its indicators, oldest first, in one statement."""
+    return list(
+        db.session.scalars(
+            select(Evidence)
+            .where(Evidence.application_id == application_id)
+            .options(joinedload(Evidence.indicators))
+            .order_by(Evidence.id)
+        ).unique()
     )
