@@ -12,7 +12,6 @@ from certification.accounts.models import Role
 from certification.applications import queries
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
 from certification.applications.policies import is_member, may_edit_content, visible_filter
-from certification.certificates import queries as certificate_queries
 from certification.certificates import services as certificates
 from certification.echo import listing, shorten
 from certification.errors import (
@@ -175,7 +174,7 @@ def fire_system_event(application_id: int, event: str, reason: str) -> Applicati
 def expire_due_certificates(today: date | None = None) -> int:
     """Fire `expire` for valid certificates past their date, and `revoke` after 6 months of suspension."""
     done = 0
-    for event, reason, application_ids in certificate_queries.due_for_lifecycle(today or utcnow().date()):
+    for event, reason, application_ids in certificates.due_for_lifecycle(today or utcnow().date()):
         for application_id in application_ids:
             try:
                 fire_system_event(application_id, event, reason)

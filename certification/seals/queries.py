@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -67,7 +68,8 @@ def all_standards() -> list[Standard]:
 
 # Scoring rules of frozen (published, retired) versions, per process: their content never changes again
 # (seals.models refuses any edit), so every process may keep its own copy without asking the others. The key
-# names the row's whole life, so a database rebuilt with the same ids never meets another row's rules.
+# names the row's whole life and its own thresholds, so a database rebuilt with the same ids never meets
+# another row's rules.
 _FROZEN_RULES: dict[tuple, ScoringRules] = {}
 
 
@@ -75,13 +77,23 @@ def scoring_rules(standard: Standard) -> ScoringRules:
     """The rules the §4 formula uses, from the database copy (which pilot calibration may change); read once
     per process for a frozen version."""
     frozen = standard.status in FROZEN_STATUSES and not sa.inspect(standard).modified
-    key = (standard.id, standard.code, standard.version, standard.source_sha256, standard.loaded_at)
+    key = (
+        standard.id, standard.code, standard.version, standard.source_sha256, standard.loaded_at,
+        standard.pass_threshold, standard.dimension_minimum, standard.essential_minimum, standard.disagreement_gap,
+        json.dumps(standard.levels, sort_keys=True),
+    )  # fmt: skip
     if frozen and (rules := _FROZEN_RULES.get(key)) is not None:
         return rules
     rules = _rules_of(standard)
     if frozen:
         _FROZEN_RULES[key] = rules
     return rules
+
+
+def forget_frozen_rules() -> None:
+    """Drop the copies: only for a database whose frozen versions were rewritten behind the product's back
+    (a test putting the shipped standards back as they were), never needed otherwise."""
+    _FROZEN_RULES.clear()
 
 
 def _rules_of(standard: Standard) -> ScoringRules:
