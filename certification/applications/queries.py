@@ -182,7 +182,7 @@ class ApplicationReads:
         """After a lifecycle event: what it may have changed is gathered again when asked for. Who was ever
         assigned does not change with the state, and a certificate just issued is already known."""
         self.facts = {k: v for k, v in self.facts.items() if k in ("organization_id", "reviewer_ids")}
-        for name in ("snapshot", "deciders"):
+        for name in ("snapshot", "deciders", "assignments", "live_assignments", "conflicted"):
             self.__dict__.pop(name, None)
         if certificate is not None:
             self.certificate = certificate

@@ -13,7 +13,7 @@ from certification.applications.policies import is_member, is_staff
 from certification.certificates.documents import write_pdf
 from certification.echo import shorten
 from certification.errors import NotFound
-from certification.evidence.services import evidence_of
+from certification.evidence.queries import evidence_of
 from certification.pilots.exports import download
 from certification.reviews import queries, services
 from certification.reviews.forms import (
