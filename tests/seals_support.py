@@ -17,7 +17,7 @@ from certification.evidence.services import upload
 from certification.extensions import db
 from certification.reviews.services import accept_assignment, assign_reviewer, save_score, submit_review
 from certification.seals.models import Dimension, Indicator, Standard
-from certification.seals.queries import indicators_of
+from certification.seals.queries import forget_frozen_rules, indicators_of
 from tests import factories as f
 
 _COLUMNS = {
@@ -45,6 +45,7 @@ def restore(taken: dict) -> None:
             db.session.execute(table.update().where(table.c.id == row["id"]).values(**values))
     db.session.commit()
     db.session.expire_all()
+    forget_frozen_rules()  # the rows were rewritten directly, frozen versions included
 
 
 @pytest.fixture

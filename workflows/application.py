@@ -75,6 +75,14 @@ class Facts:
     decider_ids: frozenset[int] = frozenset()
     decided_at: datetime | None = None
     certificate_expired: bool = False
+    # The fields above that were really gathered (None: all of them). Callers gather only what the events at
+    # hand read (READS); a guard or who-rule asked to judge facts nobody gathered is a programming error.
+    gathered: frozenset[str] | None = None
+
+    def require(self, fields: frozenset[str], rule: Callable) -> None:
+        if self.gathered is not None and not fields <= self.gathered:
+            missing = ", ".join(sorted(fields - self.gathered))
+            raise RuntimeError(f"{rule.__name__} reads facts that were not gathered: {missing}")
 
 
 @dataclass(frozen=True)
@@ -239,6 +247,33 @@ def system(actor: Actor, facts: Facts) -> str | None:
     return None if actor.role == SYSTEM else N_("Only the system may do this.")
 
 
+# The Facts fields each guard and who-rule reads ("state" is always known). The service gathers only these
+# for the events it judges, after the person passed the who-rule: who first, then the guards' facts.
+READS: dict[Callable, frozenset[str]] = {
+    reason_given: frozenset(),
+    self_assessment_complete: frozenset({"missing_self_assessment"}),
+    essential_evidence_present: frozenset({"essential_without_evidence"}),
+    enough_reviewers: frozenset({"min_reviewers", "accepted_assignments"}),
+    no_conflicted_reviewer: frozenset({"conflicted_assignments"}),
+    indicators_listed: frozenset(),
+    flagged_indicators_updated: frozenset({"flagged_not_updated"}),
+    in_running_pilot_round: frozenset({"enrolled", "pilot_round_in_progress"}),
+    reviews_submitted: frozenset({"pending_reviews", "accepted_assignments"}),
+    score_up_to_date: frozenset({"score_up_to_date"}),
+    eligible: frozenset({"eligibility_problems"}),
+    within_appeal_window: frozenset({"decided_at"}),
+    certificate_expired: frozenset({"certificate_expired"}),
+    member_of_applicant: frozenset({"organization_id"}),
+    facilitator: frozenset(),
+    independent_decider: frozenset({"reviewer_ids"}),
+    independent_appeal_judge: frozenset({"reviewer_ids", "decider_ids"}),
+    system: frozenset(),
+}
+
+# Guards on what the person says when firing (asked in the event's form), not on the application itself.
+ASKED_GUARDS = frozenset({reason_given, indicators_listed})
+
+
 @dataclass(frozen=True)
 class EventSpec:
     name: str
@@ -291,7 +326,36 @@ SYSTEM_MAY_FIRE = frozenset({"expire", "revoke"})
 
 def unmet_guards(event: str, facts: Facts, req: Request) -> list[Unmet]:
     """Every guard of `event` that does not hold, in the table's order."""
-    return [u for g in EVENTS[event].guards if (u := g(facts, req)) is not None]
+    out = []
+    for guard in EVENTS[event].guards:
+        facts.require(READS[guard], guard)
+        if (unmet := guard(facts, req)) is not None:
+            out.append(unmet)
+    return out
+
+
+def unmet_conditions(event: str, facts: Facts, now: datetime) -> list[Unmet]:
+    """The guards of `event` on the application itself that do not hold now: why the action is blocked,
+    before anyone has said anything (the reason and indicators asked when firing are not judged)."""
+    req = Request(now=now)
+    out = []
+    for guard in EVENTS[event].guards:
+        if guard in ASKED_GUARDS:
+            continue
+        facts.require(READS[guard], guard)
+        if (unmet := guard(facts, req)) is not None:
+            out.append(unmet)
+    return out
+
+
+def who_reads(events) -> frozenset[str]:
+    """The Facts fields the who-rules of `events` read."""
+    return frozenset().union(*(READS[EVENTS[name].who] for name in events))
+
+
+def guard_reads(events) -> frozenset[str]:
+    """The Facts fields the guards of `events` read."""
+    return frozenset().union(*(READS[g] for name in events for g in EVENTS[name].guards))
 
 
 def _guards_hold(event_data) -> bool:
@@ -321,7 +385,9 @@ def events_from(state: State) -> list[str]:
 def who_problem(event: str, actor: Actor, facts: Facts) -> str | None:
     if actor.role == SYSTEM and event in SYSTEM_MAY_FIRE:
         return None
-    return EVENTS[event].who(actor, facts)
+    rule = EVENTS[event].who
+    facts.require(READS[rule], rule)
+    return rule(actor, facts)
 
 
 def allowed_events(actor: Actor, facts: Facts) -> list[str]:

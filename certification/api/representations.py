@@ -5,10 +5,8 @@ from __future__ import annotations
 from flask_babel import gettext
 
 from certification.api import schemas as s
-from certification.applications import queries as application_queries
-from certification.applications.policies import actor_of
-from certification.types import utcnow
-from workflows import application as wf
+from certification.applications.queries import ApplicationView
+from certification.certificates.documents import pdf_path, public_url
 
 
 def user(row) -> s.UserOut:
@@ -74,13 +72,13 @@ def application_summary(row) -> s.ApplicationSummary:
     return s.ApplicationSummary(**_summary_fields(row))
 
 
-def application(viewer, row) -> s.ApplicationOut:
-    """The application with the events `viewer` may fire now (guards gathered by facts_for)."""
-    facts = application_queries.facts_for(row, utcnow())
-    certificate = application_queries.certificate_of(row.id)
+def application(view: ApplicationView) -> s.ApplicationOut:
+    """The application with the events its viewer may fire now (applications.queries.ApplicationView: who may
+    fire, not the guards, which this answer does not show)."""
+    row, certificate = view.application, view.certificate
     return s.ApplicationOut(
         **_summary_fields(row),
-        allowed_events=wf.allowed_events(actor_of(viewer), facts),
+        allowed_events=view.allowed_events,
         flagged_indicators=list(row.flagged_indicators or []),
         decided_at=row.decided_at,
         previous_certificate_id=row.previous_certificate_id,
@@ -130,7 +128,7 @@ def score(snapshot) -> s.ScoreOut:
 
 
 def assignment(row, context: tuple[str, str, str, str]) -> s.AssignmentOut:
-    """An assignment with what its invitation shows (api.queries.invitation_context), never the content."""
+    """An assignment with what its invitation shows (applications.queries.invitation_context), never the content."""
     organization, country, standard_code, standard_version = context
     return s.AssignmentOut.model_validate(
         {
@@ -176,8 +174,6 @@ def registry_entry(certificate) -> s.RegistryEntry:
 
 
 def certificate(row) -> s.CertificateOut:
-    from certification.certificates.documents import pdf_path, public_url
-
     return s.CertificateOut(
         number=row.number, status=row.status.value, organization=row.organization.name, area=row.standard.area,
         level=row.level, issued_on=row.issued_on, expires_on=row.expires_on, decision_hash=row.decision_hash,

@@ -10,12 +10,13 @@ import re
 from functools import partial
 
 from flask import Blueprint, g
+from flask_babel import force_locale, gettext
 from werkzeug.datastructures import FileStorage
 
 from certification.accounts import services as accounts
 from certification.accounts.models import Role
 from certification.accounts.throttle import TooManyAttempts
-from certification.api import policies, queries, services
+from certification.api import policies, services
 from certification.api import representations as show
 from certification.api import schemas as s
 from certification.api.errors import api_locale, handle_errors, too_many_attempts, unauthorized
@@ -23,14 +24,20 @@ from certification.api.openapi import ID, document, operation
 from certification.applications import queries as application_queries
 from certification.applications import services as applications
 from certification.applications.policies import may_see_score
+from certification.applications.queries import ApplicationView
 from certification.certificates import queries as certificate_queries
+from certification.certificates.documents import pdf_response
 from certification.errors import Forbidden, NotFound, ValidationFailed
+from certification.evidence import queries as evidence_queries
 from certification.evidence import services as evidence_services
-from certification.evidence.views import file_response
-from certification.extensions import db
+from certification.evidence.responses import file_response
+from certification.notifications import queries as notification_queries
+from certification.notifications import services as notification_services
+from certification.notifications.messages import render, title
+from certification.organizations import queries as organization_queries
 from certification.organizations import services as organizations
-from certification.organizations.models import Organization
 from certification.pilots import services as pilots
+from certification.pilots.summary import summary_of
 from certification.reviewers import services as reviewers
 from certification.reviews import queries as review_queries
 from certification.reviews import services as reviews
@@ -129,7 +136,7 @@ def create_organization(user, body: s.NewOrganization):
 @op("GET", f"/organizations/<{ID}:organization_id>", returns=s.OrganizationOut, errors=(404,), tag="people")
 def get_organization(user, organization_id: int):
     """An organisation (its members, facilitators, admins)"""
-    row = db.session.get(Organization, organization_id)
+    row = organization_queries.organization(organization_id)
     if row is None or not policies.may_see_organization(user, organization_id):
         raise NotFound("organization")
     return show.organization(row)
@@ -141,7 +148,7 @@ def get_organization(user, organization_id: int):
 @op("GET", "/standards", query=s.PageQuery, returns=s.StandardPage, tag="standards")
 def list_standards(user, query: s.PageQuery):
     """Standard versions you may see"""
-    page = queries.standards_page(user, query.page, query.per_page)
+    page = seal_queries.standards_page(user, query.page, query.per_page)
     locale = api_locale()
     return show.page(s.StandardPage, page, lambda row: show.standard_summary(row, locale))
 
@@ -162,7 +169,7 @@ def create_application(user, body: s.NewApplication):
 
     409 `duplicate` when the organisation already has an open application for that seal.
     """
-    return show.application(user, applications.create_application(user, body.standard_id))
+    return show.application(ApplicationView(user, applications.create_application(user, body.standard_id)))
 
 
 @op("GET", "/applications", query=s.ApplicationFilters, returns=s.ApplicationPage, tag="applications")
@@ -176,7 +183,7 @@ def list_applications(user, query: s.ApplicationFilters):
 @op("GET", APP, returns=s.ApplicationOut, errors=(404,), tag="applications")
 def get_application(user, application_id: int):
     """An application, with the events you may fire now"""
-    return show.application(user, application_queries.get_visible(user, application_id))
+    return show.application(application_queries.application_view(user, application_id))
 
 
 @op("PUT", APP + "/self-assessment/<indicator_code>", body=s.SelfAssessmentIn, returns=s.SelfAssessmentOut,
@@ -206,14 +213,14 @@ def upload_evidence(user, application_id: int, form: s.EvidenceUpload):
     codes = form.indicators.split(",")
     row = evidence_services.upload(user, application_id, form.file.stream, form.file.filename or "", codes,
                                    form.description)  # fmt: skip
-    return show.evidence(queries.evidence_with_indicators(row.id))
+    return show.evidence(evidence_queries.evidence_with_indicators(row.id))
 
 
 @op("GET", APP + "/evidence", query=s.PageQuery, returns=s.EvidencePage, errors=(404,), tag="evidence")
 def list_evidence(user, application_id: int, query: s.PageQuery):
     """Evidence metadata of an application"""
     application = application_queries.get_visible(user, application_id)
-    return show.page(s.EvidencePage, queries.evidence_page(application.id, query.page, query.per_page),
+    return show.page(s.EvidencePage, evidence_queries.evidence_page(application.id, query.page, query.per_page),
                      show.evidence)  # fmt: skip
 
 
@@ -234,15 +241,16 @@ def fire_event(user, application_id: int, body: s.EventIn):
     409 `invalid_transition` (with `state` and `allowed_events`) when the event is not possible from the current
     state, 409 `guard_failed` (with `unmet`) when a guard does not hold, 403 when you may not fire it.
     """
-    row = applications.fire_event(user, application_id, body.event, body.reason, body.indicators)
-    return show.application(user, row)
+    return show.application(applications.fire(user, application_id, body.event, body.reason, body.indicators))
 
 
 @op("GET", APP + "/history", query=s.PageQuery, returns=s.HistoryPage, errors=(404,), tag="applications")
 def application_history(user, application_id: int, query: s.PageQuery):
     """The lifecycle history, oldest first"""
     application = application_queries.get_visible(user, application_id)
-    return show.page(s.HistoryPage, queries.history_page(application.id, query.page, query.per_page), show.history)
+    return show.page(
+        s.HistoryPage, application_queries.history_page(application.id, query.page, query.per_page), show.history
+    )
 
 
 @op("GET", APP + "/score", returns=s.ScoreOut, errors=(403, 404), tag="reviews")
@@ -290,9 +298,9 @@ def list_assignments(user, query: s.AssignmentFilters):
     if not policies.may_list_assignments(user):
         raise Forbidden(N_("Only reviewers and facilitators have assignments."))
     reviewer_id = user.id if user.role == Role.REVIEWER else None
-    page = queries.assignments_page(reviewer_id, query.page, query.per_page, status=query.status,
+    page = review_queries.assignments_page(reviewer_id, query.page, query.per_page, status=query.status,
                                     application_id=query.application_id)  # fmt: skip
-    context = queries.invitation_context(a.application_id for a in page.items)
+    context = application_queries.invitation_context(a.application_id for a in page.items)
     return show.page(s.AssignmentPage, page, lambda a: show.assignment(a, context[a.application_id]))
 
 
@@ -332,17 +340,13 @@ def submit_review(user, assignment_id: int):
 
 
 def _assignment(row) -> s.AssignmentOut:
-    return show.assignment(row, queries.invitation_context([row.application_id])[row.application_id])
+    return show.assignment(row, application_queries.invitation_context([row.application_id])[row.application_id])
 
 
 # --- notifications ------------------------------------------------------------------------------------------
 
 
 def _notification(row) -> s.NotificationOut:
-    from flask_babel import force_locale, gettext
-
-    from certification.notifications.messages import render, title
-
     with force_locale(api_locale()):
         return s.NotificationOut(id=row.id, kind=row.kind, subject_type=row.subject_type or "",
                                  subject_id=row.subject_id, title=title(row.kind, gettext),
@@ -356,8 +360,6 @@ def list_notifications(user, query: s.NotificationFilters):
 
     `?unread=true` for the unread ones only. Titles and texts are in the caller's language.
     """
-    from certification.notifications import queries as notification_queries
-
     page = notification_queries.notifications_page(user.id, query.page, query.per_page, unread=bool(query.unread))
     return show.page(s.NotificationPage, page, _notification)
 
@@ -369,8 +371,6 @@ def read_notification(user, notification_id: int):
 
     Someone else's notification answers 404, like a missing one.
     """
-    from certification.notifications import services as notification_services
-
     return _notification(notification_services.mark_read(user, notification_id))
 
 
@@ -415,7 +415,7 @@ def enrol_application(user, round_id: int, body: s.EnrolmentIn):
         application_queries.get_visible(user, body.application_id)
     except NotFound:
         raise ValidationFailed({"application_id": [N_("Unknown application.")]}) from None
-    return show.application(user, pilots.enrol(user, round_id, body.application_id))
+    return show.application(ApplicationView(user, pilots.enrol(user, round_id, body.application_id)))
 
 
 @op("POST", ROUND + "/auto-assign", returns=s.AutoAssignOut, errors=(404, 409), tag="pilot rounds")
@@ -436,8 +436,6 @@ def pilot_round_summary(user, round_id: int):
     applications scored, mean self-rating, mean consensus, mean gap, disagreements and Krippendorff's alpha
     (null where undefined). Computed live while the round runs, frozen once it is closed.
     """
-    from certification.pilots.summary import summary_of
-
     return s.RoundSummaryOut.model_validate(summary_of(pilots.get_round(user, round_id)))
 
 
@@ -468,8 +466,6 @@ def certificate_pdf(code: str):
     An archival PDF (PDF/A-3b) in the organisation's language, as an attachment, with a QR code of its public
     verify page. A suspended, revoked or expired certificate says so across the page.
     """
-    from certification.certificates.views import pdf_response
-
     row = certificate_queries.by_code(code) if "\x00" not in code else None
     if row is None:
         raise NotFound("certificate")

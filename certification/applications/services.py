@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -11,11 +11,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from certification.accounts.models import Role
 from certification.applications import queries
 from certification.applications.models import Application, HistoryEntry, SelfAssessment
-from certification.applications.policies import actor_of, is_member, may_edit_content
+from certification.applications.policies import is_member, may_edit_content, visible_filter
 from certification.certificates import services as certificates
 from certification.echo import listing, shorten
 from certification.errors import (
     ConcurrentUpdate,
+    DomainError,
     Duplicate,
     Forbidden,
     NotEditable,
@@ -145,13 +146,21 @@ def save_self_assessment(user, application_id: int, code: str, rating, explanati
     return row
 
 
+def fire(user, application_id: int, event: str, reason: str = "", indicators=()) -> queries.ApplicationView:
+    """Fire a lifecycle event as `user` (see fire_event) and return the application as they now see it, from
+    what the firing already read."""
+    application = queries.get_visible(user, application_id, for_update=True)
+    view = queries.ApplicationView(user, application)
+    _fire(view.actor, application, event, reason, tuple(indicators), view.reads)
+    return view
+
+
 def fire_event(user, application_id: int, event: str, reason: str = "", indicators=()) -> Application:
     """Fire a lifecycle event as `user`: state, who and guards checked, history row written, one commit.
 
     Raises NotFound, InvalidTransition, Forbidden, GuardFailed, ValidationFailed or ConcurrentUpdate.
     """
-    application = queries.get_visible(user, application_id, for_update=True)
-    return _fire(actor_of(user), application, event, reason, tuple(indicators))
+    return fire(user, application_id, event, reason, indicators).application
 
 
 def fire_system_event(application_id: int, event: str, reason: str) -> Application:
@@ -162,20 +171,46 @@ def fire_system_event(application_id: int, event: str, reason: str) -> Applicati
     return _fire(wf.Actor(None, wf.SYSTEM), application, event, reason, ())
 
 
-def _fire(actor: wf.Actor, application: Application, event: str, reason: str, indicators: tuple) -> Application:
+def expire_due_certificates(today: date | None = None) -> int:
+    """Fire `expire` for valid certificates past their date, and `revoke` after 6 months of suspension."""
+    done = 0
+    for event, reason, application_ids in certificates.due_for_lifecycle(today or utcnow().date()):
+        for application_id in application_ids:
+            try:
+                fire_system_event(application_id, event, reason)
+                done += 1
+            except DomainError:  # changed meanwhile (e.g. reinstated): the next sweep looks again
+                db.session.rollback()
+    return done
+
+
+def _fire(
+    actor: wf.Actor,
+    application: Application,
+    event: str,
+    reason: str,
+    indicators: tuple,
+    reads: queries.ApplicationReads | None = None,
+) -> Application:
     reason = (reason or "").strip()
     if len(reason) > MAX_TEXT:
         raise ValidationFailed({"reason": [Message(N_("At most %(max)d characters."), max=MAX_TEXT)]})
     if event == "request_changes" or (event == "return_to_applicant" and indicators):
-        known = {i.code for i in indicators_of(application.standard_id)}
+        known = {i.code for i in (reads.indicators if reads else indicators_of(application.standard_id))}
         unknown = [c for c in indicators if c not in known]
         if unknown:
             raise ValidationFailed(
                 {"indicators": [Message(N_("Unknown indicators: %(codes)s."), codes=listing(dict.fromkeys(unknown)))]}
             )
         indicators = tuple(dict.fromkeys(indicators))
-    now = utcnow()
-    facts = queries.facts_for(application, now)
+    reads = reads or queries.ApplicationReads(application, utcnow())
+    now = reads.now
+    # Who first: the guards' facts are gathered only for someone who may fire the event from this state.
+    spec = wf.EVENTS.get(event)
+    judged = [event] if spec is not None and application.state in spec.sources else wf.events_from(application.state)
+    facts = queries.facts_for(application, now, wf.who_reads(judged), reads)
+    if judged == [event] and wf.who_problem(event, actor, facts) is None:
+        facts = queries.facts_for(application, now, wf.who_reads(judged) | wf.guard_reads(judged), reads)
     transition = wf.fire(event, actor, facts, wf.Request(reason=reason, indicators=indicators, now=now))
     # Every write of the transition is inside the try: an autoflush (certificate number, history) may be
     # where a concurrent change is detected first, not only the final commit.
@@ -196,10 +231,10 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
         elif event in ("certify", "reject"):
             application.decided_at = now
         if event == "certify":
-            certificate = certificates.issue(application, now)
+            certificate = certificates.issue(application, reads.standard, reads.snapshot, now)
             details["certificate"] = certificate.number
         elif event in ("suspend", "reinstate", "revoke", "expire"):
-            certificates.follow_application(application, event, now)
+            certificates.follow_application(reads.certificate, event, now)
         entry = HistoryEntry(
             application_id=application.id,
             event=event,
@@ -223,12 +258,11 @@ def _fire(actor: wf.Actor, application: Application, event: str, reason: str, in
         raise ConcurrentUpdate(
             N_("Someone else changed this application at the same time; reload it and try again.")
         ) from exc
+    reads.transitioned(certificate)
     return application
 
 
 def count_by_state(user) -> dict[str, int]:
-    from certification.applications.policies import visible_filter
-
     rows = db.session.execute(
         select(Application.state, func.count()).where(visible_filter(user)).group_by(Application.state)
     )

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from certification.accounts.models import Role
 from certification.accounts.policies import is_staff
-from certification.applications import queries, services
+from certification.applications import exports, queries, services
 from certification.applications.forms import NA, EventForm, NewApplicationForm, SelfAssessmentForm
-from certification.applications.policies import actor_of, may_edit_content, may_see_score
+from certification.applications.policies import may_edit_content
 from certification.errors import DomainError, Forbidden, NotFound
-from certification.evidence.services import evidence_of
-from certification.reviewers import queries as reviewer_queries
-from certification.reviews import queries as review_queries
+from certification.evidence.queries import evidence_of
 from certification.seals.models import Area
 from certification.seals.queries import applicable_standards, standard_tree
 from certification.types import utcnow
@@ -66,37 +64,27 @@ def create():
 @bp.get("/applications/<int:application_id>")
 @login_required
 def detail(application_id: int):
-    application = _load(application_id)
-    tree = standard_tree(application.standard_id)
+    try:
+        view = queries.application_view(current_user, application_id, page=True)
+    except NotFound:
+        abort(404)
+    application = view.application
     assessed = queries.self_assessments(application.id)
     evidence = evidence_of(application.id)
+    view.reads.assessed, view.reads.evidence = assessed, evidence  # the guards read what the page shows
     evidence_by_indicator: dict[int, list] = {}
     for item in evidence:
         for indicator in item.indicators:
             evidence_by_indicator.setdefault(indicator.id, []).append(item)
-    now = utcnow()
-    facts = queries.facts_for(application, now)
-    actor = actor_of(current_user)
-    actions = []
-    for name in wf.allowed_events(actor, facts):
-        unmet = wf.unmet_guards(name, facts, wf.Request(reason="x", indicators=("x",), now=now))
-        # reason/indicators are asked in the form, so only the other guards explain a blocked action
-        unmet = [u for u in unmet if u.code not in ("reason_required", "indicators_required")]
-        if any(u.code in ("no_reviews", "reviews_pending") for u in unmet):
-            # with reviews still to come there is no score to wait for: "being recalculated" would mislead
-            unmet = [u for u in unmet if u.code != "score_stale"]
-        actions.append((wf.EVENTS[name], [(u.render(_), _fix_link(application, u)) for u in unmet]))
-    snapshot = review_queries.latest_snapshot(application.id) if may_see_score(current_user, application) else None
-    assignments = queries.assignments_for_page(application.id) if is_staff(current_user) else []
-    reviewers = reviewer_queries.reviewers() if is_staff(current_user) else []
-    certificate = queries.certificate_of(application.id)
+    actions = [
+        (action.event, [(u.render(_), _fix_link(application, u)) for u in action.unmet]) for action in view.actions
+    ]
     return render_template(
-        "applications/detail.html", application=application, tree=tree, assessed=assessed,
+        "applications/detail.html", application=application, tree=application.standard, assessed=assessed,
         evidence=evidence, evidence_by_indicator=evidence_by_indicator, actions=actions,
-        history=queries.history(application.id), snapshot=snapshot, assignments=assignments,
-        reviewers=reviewers, certificate=certificate, editable=may_edit_content(current_user, application),
-        event_form=EventForm(), staff=is_staff(current_user),
-        missing=set(facts.missing_self_assessment),
+        history=queries.history(application.id), snapshot=view.snapshot, assignments=view.assignments,
+        certificate=view.certificate, editable=may_edit_content(current_user, application),
+        event_form=EventForm(), staff=is_staff(current_user), missing=view.missing_self_assessment,
     )  # fmt: skip
 
 
@@ -208,10 +196,6 @@ EXPORTS = {
 def export(kind: str, extension: str):
     """Applications (with their latest score), their scores per indicator and source, or the reviewers' scores
     and comments, for staff; the list's `state` and `area` filters apply."""
-    from flask import Response, stream_with_context
-
-    from certification.applications import exports
-
     if not is_staff(current_user):
         abort(403, description=_("Exports are for facilitators and administrators."))
     state = request.args.get("state") or None

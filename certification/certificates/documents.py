@@ -12,9 +12,10 @@ import warnings
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from urllib.parse import quote
 
 import segno
-from flask import current_app, render_template
+from flask import Response, current_app, render_template
 from flask_babel import force_locale
 
 from certification.certificates.models import Certificate, CertificateStatus
@@ -123,3 +124,13 @@ def certificate_pdf(certificate: Certificate) -> bytes:
 
 def pdf_filename(certificate: Certificate) -> str:
     return f"certificate-{certificate.number}.pdf"
+
+
+def pdf_response(certificate) -> Response:
+    """The certificate's PDF as an attachment (UI and API). Not cached: its status may change any day."""
+    name = pdf_filename(certificate)
+    return Response(certificate_pdf(certificate), mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    })  # fmt: skip

@@ -15,7 +15,6 @@ from certification.seals.models import Standard
 def registry_filters(area: str | None = None, country: str | None = None, q: str | None = None) -> list:
     """The registry's conditions: valid certificates; `q` (certification.validation.search_pattern) matches the
     organisation's name or the certificate number."""
-
     where = [Certificate.status == CertificateStatus.VALID]
     if q:
         where.append(

@@ -11,9 +11,7 @@ from sqlalchemy import func, select
 from certification.certificates.models import Certificate, CertificateStatus, CertificateStatusChange
 from certification.extensions import db
 from certification.organizations.models import Organization
-from certification.reviews.queries import latest_snapshot
 from certification.seals.models import Standard
-from certification.types import utcnow
 from workflows.messages import N_
 
 SUSPENSION_MAX_DAYS = 183  # "at most 6 months"
@@ -26,11 +24,10 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def issue(application, now: datetime) -> Certificate:
-    """Create the certificate of a certified application (inside the caller's transaction)."""
-    standard = db.session.get(Standard, application.standard_id)
+def issue(application, standard: Standard, snapshot, now: datetime) -> Certificate:
+    """Create the certificate of a certified application (inside the caller's transaction), from its standard
+    and the score snapshot the decision was taken on."""
     organization = db.session.get(Organization, application.organization_id)
-    snapshot = latest_snapshot(application.id)
     prefix = f"{standard.code}-{organization.country}-{now.year}-"
     sequence = db.session.scalar(select(func.count(Certificate.id)).where(Certificate.number.like(prefix + "%")))
     issued_on = now.date()
@@ -55,8 +52,8 @@ _FOLLOW = {
 }
 
 
-def follow_application(application, event: str, now: datetime) -> None:
-    certificate = db.session.scalar(select(Certificate).where(Certificate.application_id == application.id))
+def follow_application(certificate: Certificate | None, event: str, now: datetime) -> None:
+    """Move the application's certificate (if it has one) with a lifecycle event of the application."""
     if certificate is None:
         return
     db.session.add(CertificateStatusChange(certificate_id=certificate.id, event=event, from_status=certificate.status,
@@ -65,12 +62,9 @@ def follow_application(application, event: str, now: datetime) -> None:
     certificate.suspended_at = now if event == "suspend" else None
 
 
-def expire_due_certificates(today: date | None = None) -> int:
-    """Fire `expire` for valid certificates past their date, and `revoke` after 6 months of suspension."""
-    from certification.applications.services import fire_system_event
-    from certification.errors import DomainError
-
-    today = today or utcnow().date()
+def due_for_lifecycle(today: date) -> list[tuple[str, str, list[int]]]:
+    """(event, reason, application ids) the periodic sweep fires: `expire` for valid certificates past their
+    date, `revoke` after 6 months of suspension (applications.services.expire_due_certificates)."""
     # The reasons are recorded as English msgids (the record stays one text); pages translate them.
     suspended_before = datetime.combine(today - timedelta(days=SUSPENSION_MAX_DAYS), time.min, tzinfo=UTC)
     due = (
@@ -79,12 +73,7 @@ def expire_due_certificates(today: date | None = None) -> int:
         ("revoke", N_("Suspension lasted more than 6 months."),
          (Certificate.status == CertificateStatus.SUSPENDED, Certificate.suspended_at < suspended_before)),
     )  # fmt: skip
-    done = 0
-    for event, reason, conditions in due:
-        for application_id in db.session.scalars(select(Certificate.application_id).where(*conditions)).all():
-            try:
-                fire_system_event(application_id, event, reason)
-                done += 1
-            except DomainError:  # changed meanwhile (e.g. reinstated): the next sweep looks again
-                db.session.rollback()
-    return done
+    return [
+        (event, reason, list(db.session.scalars(select(Certificate.application_id).where(*conditions))))
+        for event, reason, conditions in due
+    ]

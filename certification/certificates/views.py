@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, Response, abort, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from certification.applications import queries as application_queries
 from certification.applications.exports import XLSX, csv_stream, xlsx_stream
 from certification.certificates import queries
-from certification.certificates.documents import certificate_pdf, pdf_filename
+from certification.certificates.documents import pdf_response
 from certification.certificates.exports import registry_header, registry_rows
 from certification.errors import NotFound
 from certification.seals.models import Area
@@ -64,16 +62,6 @@ def verify(code: str):
     certificate = queries.by_code(code)
     status = 200 if certificate else 404
     return render_template("certificates/verify.html", certificate=certificate, code=code), status
-
-
-def pdf_response(certificate) -> Response:
-    """The certificate's PDF as an attachment (UI and API). Not cached: its status may change any day."""
-    name = pdf_filename(certificate)
-    return Response(certificate_pdf(certificate), mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name)}",
-        "Cache-Control": "no-cache",
-        "X-Content-Type-Options": "nosniff",
-    })  # fmt: skip
 
 
 @bp.get("/verify/<code>/certificate.pdf")

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from celery.utils.time import get_exponential_backoff_interval
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, inspect, or_, select, update
 
 from certification.extensions import db
 from certification.outbox.models import OutboxMessage
@@ -68,7 +68,8 @@ def commit() -> None:
         pending = db.session.info.pop(_PENDING, [])
     if pending:
         try:
-            dispatch_many([message.id for message in pending])
+            # The ids from the identity map: reading `message.id` would reload each row the commit expired.
+            dispatch_many([inspect(message).identity[0] for message in pending])
         except Exception:  # the commit stands; the relay sends what was not published
             log.exception("outbox dispatch after commit failed")
             db.session.rollback()

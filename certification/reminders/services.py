@@ -10,7 +10,7 @@ from datetime import datetime
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from certification.certificates.services import expire_due_certificates
+from certification.applications.services import expire_due_certificates
 from certification.extensions import db
 from certification.notifications.services import Notice, notify_all
 from certification.outbox.services import commit, rollback

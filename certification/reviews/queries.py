@@ -426,3 +426,15 @@ def assignment_page(*, reviewer_id: int | None, status, q: str | None, page: int
             joinedload(Assignment.reviewer),
         ),
     )  # fmt: skip
+
+
+def assignments_page(reviewer_id: int | None, page: int, per_page: int, *, status=None, application_id=None):
+    """Assignments of one reviewer (`reviewer_id`), or all of them (`None`, for facilitators), by id."""
+    query = select(Assignment)
+    if reviewer_id is not None:
+        query = query.where(Assignment.reviewer_id == reviewer_id)
+    if status is not None:
+        query = query.where(Assignment.status == status)
+    if application_id is not None:
+        query = query.where(Assignment.application_id == application_id)
+    return paginate(query, (Assignment.id,), page, per_page)

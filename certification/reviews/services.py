@@ -43,13 +43,19 @@ from certification.reviews.models import (
     ReviewScore,
     ScoreSnapshot,
 )
-from certification.reviews.policies import ASSIGNABLE_STATES, may_manage_assignments, may_moderate, may_see_assignment
+from certification.reviews.policies import (
+    ASSIGNABLE_STATES,
+    MODERATION_STATES,
+    SCORING_STATES,
+    may_manage_assignments,
+    may_moderate,
+    may_see_assignment,
+)
 from certification.scoring.pipeline import rescore_applications
 from certification.seals.models import Indicator, Standard
 from certification.seals.queries import indicators_of, scoring_rules
 from certification.types import utcnow
 from certification.validation import DATE_OUT_OF_WINDOW, MAX_ID, date_in_window
-from workflows.application import State
 from workflows.messages import N_, Message, Unmet
 
 MAX_TEXT = 5000
@@ -305,7 +311,7 @@ def _editable_assignment(user, assignment_id: int) -> Assignment:
     if assignment.status != AssignmentStatus.ACCEPTED:
         raise NotEditable(N_("Accept the assignment before scoring."))
     application = application_queries.get_visible(user, assignment.application_id)
-    if application.state != State.UNDER_REVIEW:
+    if application.state not in SCORING_STATES:
         raise NotEditable(N_("Scores can be entered while the application is under review."))
     return assignment
 
@@ -444,7 +450,7 @@ def moderate(user, application_id: int, code: str, score, justification: str) ->
     application = application_queries.get_visible(user, application_id, for_update=True)
     if user.id in queries.involved_reviewer_ids(application.id):
         raise Forbidden(N_("A reviewer of this application cannot moderate it."))
-    if application.state not in (State.UNDER_REVIEW, State.PILOTED):
+    if application.state not in MODERATION_STATES:
         raise NotEditable(N_("Scores can be moderated while under review or piloted."))
     indicator = application_queries.indicator_by_code(application.standard_id, code)
     if indicator is None:

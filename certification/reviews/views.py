@@ -14,8 +14,7 @@ from certification.applications.policies import is_member
 from certification.certificates.documents import write_pdf
 from certification.echo import shorten
 from certification.errors import NotFound
-from certification.evidence.services import evidence_of
-from certification.extensions import db
+from certification.evidence.queries import evidence_of
 from certification.pilots.exports import download
 from certification.reviews import queries, services
 from certification.reviews.forms import (
@@ -28,8 +27,8 @@ from certification.reviews.forms import (
     WithdrawForm,
 )
 from certification.reviews.models import AssignmentStatus
-from certification.reviews.policies import ASSIGNABLE_STATES, may_see_result
-from certification.seals.models import Standard
+from certification.reviews.policies import ASSIGNABLE_STATES, may_moderate_application, may_score, may_see_result
+from certification.seals import queries as seal_queries
 from certification.seals.queries import standard_tree
 from certification.types import utcnow
 from certification.ui import page_arg, run, safe_back
@@ -174,7 +173,7 @@ def score_page(assignment_id: int):
             evidence_by_indicator.setdefault(indicator.id, []).append(item)
     indicators = [i for d in tree.dimensions for i in d.indicators]
     missing = [i for i in indicators if i.id not in scores]
-    editable = assignment.status == AssignmentStatus.ACCEPTED and application.state.value == "under_review"
+    editable = may_score(assignment, application)
     return render_template(
         "reviews/score.html", assignment=assignment, application=application, tree=tree, scores=scores,
         assessed=application_queries.self_assessments(application.id), evidence_by_indicator=evidence_by_indicator,
@@ -226,8 +225,7 @@ def compare(application_id: int):
     return render_template(
         "reviews/compare.html", application=application, tree=standard_tree(application.standard_id),
         comparison=queries.comparison(application), form=ModerationForm(),
-        may_moderate=current_user.id not in queries.involved_reviewer_ids(application.id)
-        and application.state.value in ("under_review", "piloted"),
+        may_moderate=may_moderate_application(current_user, application, queries.involved_reviewer_ids(application.id)),
     )  # fmt: skip
 
 
@@ -282,6 +280,10 @@ def _result_context(application_id: int) -> dict:
 @login_required
 def standard_agreement(standard_id: int):
     """Agreement statistics of every reviewed application of one standard version (facilitators)."""
-    if not is_staff(current_user) or db.session.get(Standard, standard_id) is None:
+    if not is_staff(current_user):
+        abort(404)
+    try:
+        seal_queries.get_visible(current_user, standard_id)
+    except NotFound:
         abort(404)
     return render_template("reviews/agreement.html", reports=[queries.agreement_report(standard_id)], round=None)

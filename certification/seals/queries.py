@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from certification.errors import NotFound
 from certification.extensions import db
+from certification.pagination import Page, paginate
 from certification.seals import policies
 from certification.seals.models import (
+    FROZEN_STATUSES,
     Calibration,
     CommentStatus,
     Dimension,
@@ -62,9 +66,37 @@ def all_standards() -> list[Standard]:
     return list(db.session.scalars(select(Standard).order_by(Standard.area, Standard.code, Standard.version)))
 
 
+# Scoring rules of frozen (published, retired) versions, per process: their content never changes again
+# (seals.models refuses any edit), so every process may keep its own copy without asking the others. The key
+# names the row's whole life and its own thresholds, so a database rebuilt with the same ids never meets
+# another row's rules.
+_FROZEN_RULES: dict[tuple, ScoringRules] = {}
+
+
 def scoring_rules(standard: Standard) -> ScoringRules:
     """The rules the scoring formula (standards.scoring) uses, from the database copy (which pilot calibration
-    may change)."""
+    may change); read once per process for a frozen version."""
+    frozen = standard.status in FROZEN_STATUSES and not sa.inspect(standard).modified
+    key = (
+        standard.id, standard.code, standard.version, standard.source_sha256, standard.loaded_at,
+        standard.pass_threshold, standard.dimension_minimum, standard.essential_minimum, standard.disagreement_gap,
+        json.dumps(standard.levels, sort_keys=True),
+    )  # fmt: skip
+    if frozen and (rules := _FROZEN_RULES.get(key)) is not None:
+        return rules
+    rules = _rules_of(standard)
+    if frozen:
+        _FROZEN_RULES[key] = rules
+    return rules
+
+
+def forget_frozen_rules() -> None:
+    """Drop the copies: only for a database whose frozen versions were rewritten behind the product's back
+    (a test putting the shipped standards back as they were), never needed otherwise."""
+    _FROZEN_RULES.clear()
+
+
+def _rules_of(standard: Standard) -> ScoringRules:
     tree = standard_tree(standard.id)
     return ScoringRules(
         dimensions=tuple((d.code, d.weight) for d in tree.dimensions),
@@ -97,6 +129,12 @@ def visible_standards(user) -> list[Standard]:
             .order_by(Standard.area, Standard.code, Standard.version)
         )
     )
+
+
+def standards_page(user, page: int, per_page: int) -> Page:
+    """One page of the standard versions `user` may see (seals policy), by id."""
+    query = select(Standard).where(Standard.status.in_(policies.visible_statuses(user)))
+    return paginate(query, (Standard.id,), page, per_page)
 
 
 def get_visible(user, standard_id: int, *, for_update: bool = False) -> Standard:

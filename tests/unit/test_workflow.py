@@ -321,3 +321,50 @@ def test_the_mermaid_diagram_has_every_event_and_edge():
         for source in sources:
             assert f"{source} --> {dest}: {name}" in diagram
     assert "[*] --> draft" in diagram
+
+
+# --- what each rule reads: who first, then only the facts of the events at hand -----------------------------
+
+
+def test_every_guard_and_who_rule_declares_the_facts_it_reads():
+    fields = {f.name for f in dataclasses.fields(Facts)}
+    for spec in EVENTS.values():
+        for rule in (spec.who, *spec.guards):
+            assert rule in wf.READS, (spec.name, rule.__name__)
+            assert wf.READS[rule] <= fields, (spec.name, rule.__name__)
+
+
+def test_each_guard_judged_with_only_its_declared_facts_gives_the_same_answer():
+    """Facts nobody gathered keep their defaults; a rule that read one would answer differently here."""
+    for event, actor, facts, req, _codes, _words in GUARD_CASES:
+        needed = wf.who_reads([event]) | wf.guard_reads([event])
+        values = {"organization_id": -1, **{name: getattr(facts, name) for name in needed}}
+        partial = Facts(state=facts.state, **values, gathered=needed | {"organization_id"})
+        assert wf.unmet_guards(event, partial, req) == wf.unmet_guards(event, facts, req), event
+        assert wf.who_problem(event, actor, partial) == wf.who_problem(event, actor, facts), event
+
+
+def test_a_rule_asked_about_facts_nobody_gathered_refuses_to_answer():
+    facts = Facts(state=State.PILOTED, organization_id=ORG, gathered=frozenset({"organization_id"}))
+    with pytest.raises(RuntimeError, match="reviewer_ids"):
+        wf.allowed_events(FACILITATOR, facts)
+    with pytest.raises(RuntimeError, match="score_up_to_date"):
+        wf.unmet_guards("certify", facts, FULL_REQUEST)
+
+
+def test_listing_the_allowed_events_reads_only_who_may_fire_them():
+    assert wf.who_reads(wf.events_from(State.DRAFT)) == {"organization_id"}
+    assert wf.who_reads(wf.events_from(State.PILOTED)) == {"organization_id", "reviewer_ids"}
+    assert wf.who_reads(wf.events_from(State.APPEALED)) == {"reviewer_ids", "decider_ids"}
+
+
+def test_a_blocked_action_is_explained_by_the_application_not_by_what_the_person_has_yet_to_say():
+    facts = ready("under_review", pending_reviews=1)
+    unmet = wf.unmet_conditions("complete_pilot", facts, NOW)
+    assert [u.code for u in unmet] == ["reviews_pending"]
+    # reason and indicators are asked when firing: they never block the action shown on the page
+    assert wf.unmet_conditions("request_changes", facts, NOW) == []
+    assert [u.code for u in wf.unmet_guards("request_changes", facts, Request(now=NOW))] == [
+        "reason_required",
+        "indicators_required",
+    ]

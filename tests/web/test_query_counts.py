@@ -84,3 +84,28 @@ def test_list_pages_issue_the_same_number_of_queries_with_3_and_30_rows(app):
     grown = {name: (few[name], many[name]) for name in pages if few[name] != many[name]}
     assert not grown, f"queries with 3 rows vs 30 rows: {grown}"
     assert all(count > 0 for count in few.values())  # the listener really counted
+
+
+def test_the_application_page_takes_at_most_10_statements_for_the_applicant_and_the_facilitator(app):
+    """One read model (applications.queries.ApplicationView): the page's tree, self-assessments and evidence
+    are what the guards read too, and only the guards of the actions this person may take are judged."""
+    draft = f.Walk()
+    draft.self_assess()
+    certified = f.Walk().certify()
+    pages = {
+        "draft (applicant)": (draft.applicant, draft.id),
+        "draft (facilitator)": (draft.facilitator, draft.id),
+        "certified (applicant)": (certified.applicant, certified.id),
+        "certified (facilitator)": (certified.facilitator, certified.id),
+    }
+    clients = {name: (fresh_client(app, person), application_id) for name, (person, application_id) in pages.items()}
+    counts = {}
+    for name, (client, application_id) in clients.items():
+        url = f"/applications/{application_id}"
+        assert client.get(url).status_code == 200, name
+        f.release_session()  # like a real request: nothing already in the session's identity map
+        with QueryCounter(db.engine) as counter:
+            response = client.get(url)
+        assert response.status_code == 200, name
+        counts[name] = counter.count
+    assert all(count <= 10 for count in counts.values()), counts

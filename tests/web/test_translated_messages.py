@@ -6,8 +6,8 @@ from datetime import date
 
 from sqlalchemy import update
 
+from certification.applications.services import expire_due_certificates
 from certification.certificates.models import Certificate
-from certification.certificates.services import expire_due_certificates
 from certification.extensions import db
 from tests import factories as f
 from tests.api.helpers import as_user, error_of

@@ -1,0 +1,94 @@
+"""The application's read and write paths run a small number of SQL statements, whatever they show.
+
+Counted like a request in production: a fresh session, and the outbox handed to a broker after the commit
+(not run in process as the embedded test worker does, which would count the worker's statements too).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from certification.extensions import db
+from certification.outbox import services as outbox
+from tests import factories as f
+from tests.api.helpers import Case, as_user
+from tests.web.helpers import QueryCounter
+
+# Tables only the lifecycle guards read: an answer that does not explain a blocked action never reads them.
+GUARD_FACT_TABLES = ("self_assessments", "evidence", "score_snapshots", "review_scores", "moderations", "pilot_rounds",
+                     "affiliations", "declared_conflicts", "application_history")  # fmt: skip
+
+
+@pytest.fixture
+def count(monkeypatch):
+    def run(call):
+        f.release_session()  # a request starts with an empty session: nothing already in its identity map
+        with monkeypatch.context() as m:
+            m.setattr(outbox, "_eager", lambda: False)
+            m.setattr(outbox, "_publish", lambda ids: list(ids))
+            with QueryCounter(db.engine) as counter:
+                response = call()
+        return response, counter.statements
+
+    return run
+
+
+def selects_from(statements: list[str], table: str) -> list[str]:
+    return [s for s in statements if s.lstrip().upper().startswith("SELECT") and re.search(rf"\bFROM {table}\b", s)]
+
+
+def test_reading_an_application_with_a_token_takes_at_most_6_statements_for_everyone_who_sees_it(app, client, count):
+    case = Case().piloted()
+    people = {"facilitator": case.facilitator, "applicant": case.applicant, "reviewer": case.reviewers[0]}
+    apis = {name: as_user(client, person) for name, person in people.items()}
+    expected = {"facilitator": ["certify", "reject"], "applicant": ["withdraw"], "reviewer": []}
+    for name, api in apis.items():
+        response, statements = count(lambda api=api: api.get(f"/applications/{case.id}"))
+        assert response.status_code == 200, name
+        assert response.get_json()["allowed_events"] == expected[name], name
+        assert len(statements) <= 6, (name, statements)
+
+
+def test_reading_an_application_gathers_no_guard_facts(app, client, count):
+    """`allowed_events` says who may fire what from the state; the guards are judged when firing."""
+    case = Case().submit()
+    for api in [as_user(client, person) for person in (case.facilitator, case.applicant)]:
+        response, statements = count(lambda api=api: api.get(f"/applications/{case.id}"))
+        assert response.status_code == 200
+        for table in GUARD_FACT_TABLES:
+            assert not selects_from(statements, table), (table, statements)
+
+
+def test_a_successful_event_takes_at_most_15_statements(app, client, count):
+    case = Case().submit()
+    api = as_user(client, case.facilitator)
+    response, statements = count(
+        lambda: api.post(f"/applications/{case.id}/events", json={"event": "return_to_applicant", "reason": "Falta."})
+    )
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["state"] == "changes_requested"
+    assert len(statements) <= 15, statements
+
+
+def test_certifying_reads_each_guard_fact_and_the_certificate_once(app, client, count):
+    case = Case().piloted()
+    api = as_user(client, case.facilitator)
+    response, statements = count(lambda: api.post(f"/applications/{case.id}/events", json={"event": "certify"}))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["certificate"]["status"] == "valid"
+    for table in ("score_snapshots", "assignments", "dimensions", "pilot_rounds"):
+        assert len(selects_from(statements, table)) <= 1, (table, selects_from(statements, table))
+    # The certificate just issued is the one the answer shows: never looked up by its application.
+    lookups = [s for s in selects_from(statements, "certificates") if "certificates.application_id =" in s]
+    assert not lookups, lookups
+
+
+def test_someone_who_may_not_fire_an_event_is_refused_before_any_guard_fact_is_gathered(app, client, count):
+    case = Case().piloted()
+    api = as_user(client, case.applicant)
+    response, statements = count(lambda: api.post(f"/applications/{case.id}/events", json={"event": "certify"}))
+    assert response.status_code == 403
+    for table in GUARD_FACT_TABLES:
+        assert not selects_from(statements, table), (table, statements)
