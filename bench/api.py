@@ -4,9 +4,10 @@
 
 Generates one application under review (self-assessed, two submitted reviews; not timed) and a facilitator's
 bearer token, then serves Sello with `gunicorn -c config/gunicorn.py` (production settings, 2 workers) and
-drives `wrk -c16` at `GET /api/v1/applications/{id}` and `GET /api/v1/me`; then serves bench/hello.py with the
-same gunicorn settings and drives wrk at it the same way. Only answers 200 count: wrk's non-2xx count fails
-the run. Needs Debian's `wrk` (`apt-get install -y wrk`): without it the rows say so.
+drives `wrk -c16` at `GET /api/v1/applications/{id}` and `GET /api/v1/me`, and serves bench/hello.py with the
+same gunicorn settings at the same time and drives wrk at it the same way, alternating the runs. Only answers
+200 count: wrk's non-2xx count fails the run. Needs Debian's `wrk` (`apt-get install -y wrk`): without it the
+rows say so.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def add_arguments(p) -> None:
     p.add_argument("--seconds", type=int, default=5, help="wrk duration per URL")
     p.add_argument("--connections", type=int, default=16, help="wrk -c")
     p.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
+    p.add_argument("--rounds", type=int, default=2, help="alternated wrk runs per URL (the mean is reported)")
 
 
 def free_port() -> int:
@@ -109,7 +111,7 @@ def check(url: str, headers: dict[str, str]) -> None:
 def run(args) -> list[Row]:
     measures = ("GET /api/v1/applications/{id} with a token", "GET /api/v1/me with a token")
     goal = f"≥ {GOAL:.0%} of hello-world"
-    setup = f", gunicorn {args.workers} workers, wrk -c{args.connections} {args.seconds} s"
+    setup = f", gunicorn {args.workers} workers, wrk -c{args.connections}, {args.rounds} × {args.seconds} s"
     if shutil.which("wrk") is None:
         log("wrk is not installed: `apt-get install -y wrk` (Debian) — bench.api measured nothing")
         return [Row(m, "not measured: wrk is not installed (apt-get install -y wrk)", goal, None) for m in measures]
@@ -124,12 +126,20 @@ def run(args) -> list[Row]:
                "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")}  # fmt: skip
         auth = {"Authorization": f"Bearer {raw}"}
         urls = (f"/api/v1/applications/{application_id}", "/api/v1/me")
-        with gunicorn("app:create_app()", args.workers, env) as base:
+        with (
+            gunicorn("app:create_app()", args.workers, env) as sello,
+            gunicorn("bench.hello:app", args.workers, {}) as hello,
+        ):
             for url in urls:
-                check(base + url, auth)
-            rates = [wrk(base + url, args, auth) for url in urls]
-        with gunicorn("bench.hello:app", args.workers, {}) as base:
-            hello = wrk(base + "/", args)
+                check(sello + url, auth)
+            # Alternated, so that the load of other processes on the machine weighs on both sides alike.
+            runs = {url: 0.0 for url in urls} | {"hello": 0.0}
+            for _ in range(args.rounds):
+                runs["hello"] += wrk(hello + "/", args) / args.rounds
+                for url in urls:
+                    runs[url] += wrk(sello + url, args, auth) / args.rounds
+    hello = runs["hello"]
+    rates = [runs[url] for url in urls]
     anchor = f"hello-world Flask app, same gunicorn: {hello:,.0f} req/s"
     return [
         Row(measure + setup, f"{rate:,.0f} req/s", goal, rate / hello >= GOAL, anchor, f"{rate / hello:.1%}")

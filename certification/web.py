@@ -15,6 +15,7 @@ from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from certification import models  # noqa: F401 - every table registered before migrations run
+from certification.database import ping_when_idle
 from certification.extensions import babel, csrf, db, login_manager, migrate
 from certification.validation import MAX_ID
 from config.settings import LANGUAGES
@@ -89,6 +90,8 @@ def init_app(app: Flask) -> None:
 
     limits.init_app(app)  # over-long URLs and headers are refused before anything else runs
     db.init_app(app)
+    with app.app_context():
+        ping_when_idle(db.engine, app.config.get("DATABASE_PING_IDLE_SECONDS", 10))
     migrate.init_app(app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)

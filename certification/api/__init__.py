@@ -8,10 +8,11 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     """Register the API on `app`: blueprint (CSRF-exempt: it is token-authenticated) and errors. Token requests
     are limited by the login limits (certification/accounts/throttle.py), shared with the web form."""
-    from certification.api import errors
+    from certification.api import auth, errors
     from certification.api.views import bp
     from certification.extensions import csrf
 
     csrf.exempt(bp)
+    app.session_interface = auth.TokenOnlySessions()
     app.register_blueprint(bp)
     errors.register(app)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask_babel import force_locale
 from pydantic import BaseModel, ValidationError
 from spectree import Response as Answers
@@ -137,9 +137,8 @@ def operation(
                 return Response(status=status)
             if not isinstance(result, returns):  # the answer must be what the document says
                 raise TypeError(f"{view.__name__} returned {type(result).__name__}, not {returns.__name__}")
-            response = jsonify(result.model_dump(mode="json"))
-            response.status_code = status
-            return response
+            # pydantic writes the JSON itself (in Rust), in the model's field order: no dict in between
+            return Response(result.model_dump_json() + "\n", status=status, mimetype="application/json")
 
         bp.add_url_rule(rule, view.__name__, endpoint, methods=[method])
         return endpoint
