@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"== bench.{name}")
         try:
             module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"bench.{name}":
+                raise
+            rows.append(Row(f"bench.{name}", f"not measured: bench/{name}.py is missing", "—", None))
+            continue
+        try:
             if not hasattr(module, "run"):
                 raise TypeError(f"bench.{name} has no run(args) -> list[Row] (see bench/common.py)")
             rows.extend(module.run(module_parser(module).parse_args(common)))

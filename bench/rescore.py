@@ -1,6 +1,6 @@
 """Time the bulk re-scoring of a standard's applications (design §8).
 
-    .venv/bin/python -m bench.rescore --database postgresql+psycopg://postgres@127.0.0.1:5432/SCRATCH
+    .venv/bin/python -m bench.rescore [--sizes 1000 10000] [--runners 2]
 
 For each size: generate that many reviewed applications (2 reviews each, not timed), then time
 1. the first scoring (no snapshot yet: every application gets one),
@@ -13,11 +13,12 @@ each job in two processes at once (on PostgreSQL they split the chunks, as two w
 from __future__ import annotations
 
 import multiprocessing
+import sys
 import time
 
 from sqlalchemy import func, select
 
-from bench.common import parser, scratch_app, wipe
+from bench.common import Row, log, main, scratch_app, wipe
 from bench.data import reviewed_applications
 from certification.extensions import db
 from certification.rescoring.models import RescoreJob, RescoreStatus
@@ -60,15 +61,22 @@ def timed_job(standard_id: int, reason: str) -> float:
     return elapsed
 
 
-def main() -> None:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+def add_arguments(p) -> None:
+    p.add_argument("--sizes", type=int, nargs="+", default=[10000])
     p.add_argument("--runners", type=int, default=1, help="processes sharing each job (as that many workers)")
-    args = p.parse_args()
+
+
+def run(args) -> list[Row]:
     global RUNNERS
     RUNNERS = args.runners
-    _, _ctx = scratch_app(args.database, args.broker)
-    print(f"{'applications':>12} {'generate s':>10} {'first s':>8} {'calibrated s':>12} {'unchanged s':>11} "
+    rows = []
+    with scratch_app(args):
+        _run(args, rows)
+    return rows
+
+
+def _run(args, rows: list[Row]) -> None:
+    log(f"{'applications':>12} {'generate s':>10} {'first s':>8} {'calibrated s':>12} {'unchanged s':>11} "
           f"{'apps/s (calibrated)':>20}")  # fmt: skip
     for size in args.sizes:
         wipe()
@@ -84,8 +92,10 @@ def main() -> None:
         calibrated = timed_job(standard_id, "calibration")
         unchanged = timed_job(standard_id, "nothing changed")
         assert db.session.scalar(select(func.count()).select_from(ScoreSnapshot)) == 2 * size
-        print(f"{size:>12} {generated:>10.1f} {first:>8.2f} {calibrated:>12.2f} {unchanged:>11.2f} "
-              f"{size / calibrated:>20.0f}", flush=True)  # fmt: skip
+        log(f"{size:>12} {generated:>10.1f} {first:>8.2f} {calibrated:>12.2f} {unchanged:>11.2f} "
+              f"{size / calibrated:>20.0f}")  # fmt: skip
+        rows.append(Row(f"re-score {size:,} applications × 2 reviewers after a calibration ({RUNNERS} process)",
+                        f"{calibrated:.2f} s", "≤ 2× the SQL floor", None))  # fmt: skip
         if size >= 1000 and RUNNERS == 1:
             from certification.reviews.services import recalculate_score
 
@@ -96,10 +106,14 @@ def main() -> None:
             for application_id in ids[:1000]:
                 recalculate_score(application_id)
             loop = time.perf_counter() - started
-            print(f"{'':>12} per-application recalculate_score loop, 1,000 applications: {loop:.2f} s "
-                  f"({1000 / loop:.0f} apps/s)", flush=True)  # fmt: skip
+            log(f"{'':>12} per-application recalculate_score loop, 1,000 applications: {loop:.2f} s "
+                f"({1000 / loop:.0f} apps/s)")  # fmt: skip
+            speedup = loop * size / 1000 / calibrated
+            rows.append(Row(f"same, vs the per-application `recalculate_score` loop (timed on 1,000 × {size // 1000})",
+                            f"{speedup:.1f}× faster", "≥ 20× faster", speedup >= 20,
+                            f"the loop: {loop:.1f} s per 1,000 applications"))  # fmt: skip
     wipe()
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.modules[__name__])

@@ -21,6 +21,7 @@ from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from certification.api import auth
 from certification.api.errors import ApiError, api_locale, parsing_error
 from certification.api.schemas import ERRORS, INDICATOR_CODE
+from certification.database import read_without_transaction
 from certification.limits import MAX_HEADER_FIELD_BYTES, MAX_HEADER_FIELDS, MAX_URL_BYTES
 from certification.validation import DATE_MAX, DATE_MIN, MAX_ID
 from workflows.messages import N_
@@ -124,6 +125,8 @@ def operation(
         @wraps(documented)  # the document is built from `documented`, found through __wrapped__
         def endpoint(**path):
             kwargs = dict(path)
+            if method == "GET":
+                read_without_transaction()
             if not public:
                 kwargs["user"] = auth.authenticated_user()
             for kind, model in (("body", body), ("form", form), ("query", query)):
