@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from flask import Flask, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -47,9 +48,21 @@ def read_without_transaction() -> None:
     """Run this request's statements in autocommit: no BEGIN before them, no ROLLBACK after — two round trips
     fewer for a read. Under PostgreSQL's READ COMMITTED every statement takes its own snapshot even inside a
     transaction, so what a read sees does not change. For reads only (the API's GET operations), and only for
-    a session born in this request: a session that already holds objects or a transaction (a test keeping one
-    across requests, a hook that ran a query) keeps its transaction.
+    a session born in this request, which ends with it: a session that already holds objects or a transaction
+    (a test keeping one across requests, a hook that ran a query) keeps its transaction.
     """
     if db.session.registry.has():
         return
     db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    g.sello_autocommit_session = True
+
+
+def _end_autocommit_session(exc=None) -> None:
+    if g.pop("sello_autocommit_session", False):
+        db.session.remove()  # (in production the app context's end would remove it a moment later anyway)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        ping_when_idle(db.engine, app.config.get("DATABASE_PING_IDLE_SECONDS", 10))
+    app.teardown_request(_end_autocommit_session)

@@ -14,8 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import BadRequest, HTTPException
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
-from certification import models  # noqa: F401 - every table registered before migrations run
-from certification.database import ping_when_idle
+from certification import (
+    database,
+    models,  # noqa: F401 - every table registered before migrations run
+)
 from certification.extensions import babel, csrf, db, login_manager, migrate
 from certification.validation import MAX_ID
 from config.settings import LANGUAGES
@@ -90,8 +92,7 @@ def init_app(app: Flask) -> None:
 
     limits.init_app(app)  # over-long URLs and headers are refused before anything else runs
     db.init_app(app)
-    with app.app_context():
-        ping_when_idle(db.engine, app.config.get("DATABASE_PING_IDLE_SECONDS", 10))
+    database.init_app(app)  # connections pinged only after sitting idle; API reads without a transaction
     migrate.init_app(app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
