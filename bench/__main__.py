@@ -19,6 +19,11 @@ from bench.common import Row, log, module_parser, parser, table
 BENCHMARKS = ("rescore", "api", "upload", "lists", "reminders", "latency")
 
 
+def failure(exc: Exception) -> str:
+    first = (str(exc).splitlines() or [""])[0]
+    return f"failed: {type(exc).__name__}: {first}"[:160]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--only", nargs="+", choices=BENCHMARKS, default=list(BENCHMARKS), help="these benchmarks only")
@@ -41,7 +46,14 @@ def main(argv: list[str] | None = None) -> int:
             rows.extend(module.run(module_parser(module).parse_args(common)))
         except Exception as exc:  # noqa: BLE001 - one broken benchmark must not hide the others' rows
             traceback.print_exc()
-            rows.append(Row(f"bench.{name}", f"failed: {type(exc).__name__}: {exc}"[:120], "—", False))
+            rows.append(
+                Row(
+                    f"bench.{name}",
+                    failure(exc),
+                    "—",
+                    False,
+                )
+            )
         log(f"== bench.{name}: {time.perf_counter() - started:.0f} s")
     print(table(rows), flush=True)
     return 0 if all(row.met is not False for row in rows) else 1

@@ -133,7 +133,9 @@ def table(rows: list[Row]) -> str:
     for row in rows:
         met = "—" if row.met is None else ("yes" if row.met else "**no**")
         lines.append((row.measure, row.sello, row.anchor, row.ratio, row.goal, met))
-    return "\n".join("| " + " | ".join(cells) + " |" for cells in lines)
+    return "\n".join(
+        "| " + " | ".join(" ".join(c.split()).replace("|", "\\|") for c in cells) + " |" for cells in lines
+    )
 
 
 def main(module: ModuleType, argv: list[str] | None = None) -> None:
