@@ -11,7 +11,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 BEAT_SCHEDULE ?= instance/celerybeat-schedule
 
-.PHONY: run test lint format worker beat install translations
+.PHONY: run test lint format worker beat install translations bench
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,9 @@ worker: install
 beat: install
 	@mkdir -p instance
 	$(BIN)/celery -A worker.celery_app beat --loglevel=info --schedule $(BEAT_SCHEDULE)
+
+# Every benchmark of bench/ (never part of `make test`), each in a scratch PostgreSQL database it creates and
+# drops, printed as one table; BENCH_ARGS passes options (e.g. BENCH_ARGS="--only api lists"). Needs wrk.
+bench: translations
+	@command -v wrk >/dev/null || echo "wrk is missing (apt-get install -y wrk): the API rows will say so" >&2
+	$(PY) -m bench $(BENCH_ARGS)

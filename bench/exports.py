@@ -1,6 +1,6 @@
 """Time the staff exports and measure their peak memory (streamed: memory does not grow with rows).
 
-    .venv/bin/python -m bench.exports [--sizes 1000 10000] [--database postgresql+psycopg://…/SCRATCH]
+    .venv/bin/python -m bench.exports [--sizes 1000 10000]
 
 For each size: generate that many reviewed applications (2 reviews each, not timed), then run each export
 (applications / scores / reviews × CSV / XLSX) through the real view with a facilitator's test client, reading
@@ -52,7 +52,11 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     args = p.parse_args()
-    app, _ctx = scratch_app(args.database, args.broker)
+    with scratch_app(args) as app:
+        report(app, args)
+
+
+def report(app, args) -> None:
     print(f"{'applications':>12} {'export':<22} {'rows':>8} {'MB':>7} {'seconds':>8} {'rows/s':>8} {'peak MiB':>9}")
     for size in args.sizes:
         wipe()

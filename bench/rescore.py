@@ -1,6 +1,6 @@
 """Time the bulk re-scoring of a standard's applications.
 
-    .venv/bin/python -m bench.rescore --database postgresql+psycopg://postgres@127.0.0.1:5432/SCRATCH
+    .venv/bin/python -m bench.rescore            # or all benchmarks: make bench
 
 For each size: generate that many reviewed applications (2 reviews each, not timed), then time
 1. the first scoring (no snapshot yet: every application gets one),
@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 import multiprocessing
 import random
+import sys
 import time
 
 from flask import current_app
 from sqlalchemy import func, select, text
 
-from bench.common import parser, scratch_app, wipe
+from bench.common import Row, log, main, scratch_app, wipe
 from bench.data import reviewed_applications
 from certification.extensions import db
 from certification.rescoring.models import RescoreJob, RescoreStatus
@@ -136,19 +137,25 @@ def check_floor(figures: dict, ids: list[int], sample: int = 200) -> None:
         assert self_level == snapshot.self_result["level"], application_id
 
 
-def main() -> None:
-    p = parser(__doc__.splitlines()[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+def add_arguments(p) -> None:
+    p.add_argument("--sizes", type=int, nargs="+", default=[10000])
     p.add_argument("--runners", type=int, default=1, help="processes sharing each job (as that many workers)")
     p.add_argument("--loop", type=int, default=1000, help="applications timed through the per-application loop")
-    args = p.parse_args()
+
+
+def run(args) -> list[Row]:
     global RUNNERS
     RUNNERS = args.runners
-    _, _ctx = scratch_app(args.database, args.broker)
+    rows: list[Row] = []
+    with scratch_app(args):
+        _run(args, rows)
+    return rows
+
+
+def _run(args, rows: list[Row]) -> None:
     postgres = db.engine.dialect.name == "postgresql"
-    summary = []
-    print(f"{'applications':>12} {'generate s':>10} {'first s':>8} {'calibrated s':>12} {'unchanged s':>11} "
-          f"{'apps/s (calibrated)':>20}")  # fmt: skip
+    log(f"{'applications':>12} {'generate s':>10} {'first s':>8} {'calibrated s':>12} {'unchanged s':>11} "
+        f"{'apps/s (calibrated)':>20}")  # fmt: skip
     for size in args.sizes:
         wipe()
         standard = db.session.scalar(select(Standard).where(Standard.code == "GEN").order_by(Standard.id))
@@ -167,9 +174,15 @@ def main() -> None:
             check_floor(figures, ids)
         unchanged = timed_job(standard_id, "nothing changed")
         assert db.session.scalar(select(func.count()).select_from(ScoreSnapshot)) == 2 * size
-        print(f"{size:>12} {generated:>10.1f} {first:>8.2f} {calibrated:>12.2f} {unchanged:>11.2f} "
-              f"{size / calibrated:>20.0f}", flush=True)  # fmt: skip
-        loop = None
+        log(f"{size:>12} {generated:>10.1f} {first:>8.2f} {calibrated:>12.2f} {unchanged:>11.2f} "
+            f"{size / calibrated:>20.0f}")  # fmt: skip
+        what = f"re-score {size:,} applications × 2 reviewers × 16 indicators after a calibration"
+        if floor is not None:
+            rows.append(Row(what, f"{calibrated:.2f} s", "≤ 2×", calibrated / floor <= 2,
+                            f"one SQL statement computing the same numbers: {floor:.2f} s",
+                            f"{calibrated / floor:.1f}×"))  # fmt: skip
+        else:
+            rows.append(Row(what, f"{calibrated:.2f} s", "≤ 2× the SQL floor", None))
         if RUNNERS == 1 and args.loop:
             looped = ids[: args.loop]
             db.session.execute(Standard.__table__.update().where(Standard.id == standard_id).values(
@@ -179,21 +192,11 @@ def main() -> None:
             for application_id in looped:
                 recalculate_score(application_id)
             loop = (time.perf_counter() - started) * size / len(looped)  # scaled to the whole standard
-        summary.append((size, calibrated, floor, loop, len(ids[: args.loop])))
+            rows.append(Row(f"same, vs the per-application `recalculate_score` loop ({len(looped):,} timed, scaled)",
+                            f"{loop / calibrated:.1f}× faster", "≥ 20×", loop / calibrated >= 20,
+                            f"the loop: {loop:.1f} s for {size:,}"))  # fmt: skip
     wipe()
-    print()
-    print("| measure | Sello | anchor in the same run | ratio | goal |")
-    print("|---|---|---|---|---|")
-    for size, calibrated, floor, loop, looped in summary:
-        what = f"re-score {size:,} applications × 2 reviewers × 16 indicators after a calibration"
-        if floor is not None:
-            print(f"| {what} | {calibrated:.2f} s | one SQL statement computing the same numbers: {floor:.2f} s "
-                  f"| {calibrated / floor:.2f}× | ≤ 2× |")  # fmt: skip
-        if loop is not None:
-            print(f"| same, vs the per-application `recalculate_score` loop | {loop:.1f} s "
-                  f"({looped:,} × {size / looped:g}) | the bulk job: {calibrated:.2f} s "
-                  f"| {loop / calibrated:.1f}× faster | ≥ 20× |")  # fmt: skip
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.modules[__name__])

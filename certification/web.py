@@ -16,10 +16,14 @@ from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 import certification.accounts.account_views  # noqa: F401 - routes of the accounts blueprint
 import certification.accounts.people_views  # noqa: F401 - routes of the accounts blueprint
-import certification.models  # noqa: F401 - every table registered before migrations run
-from certification import limits
+from certification import (
+    database,
+    limits,
+    models,  # noqa: F401 - every table registered before migrations run
+)
 from certification.accounts import sessions, throttle
 from certification.accounts.views import bp as accounts_bp
+from certification.api import auth as api_auth
 from certification.api import errors as api_errors
 from certification.api import (
     sync as _api_sync,  # noqa: F401 - registers the offline sync operations on the API blueprint
@@ -117,6 +121,7 @@ def init_app(app: Flask) -> None:
 
     limits.init_app(app)  # over-long URLs and headers are refused before anything else runs
     db.init_app(app)
+    database.init_app(app)  # connections pinged only after sitting idle; API reads without a transaction
     migrate.init_app(app, db, directory=str(app.root_path) + "/migrations", render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -142,6 +147,7 @@ def init_app(app: Flask) -> None:
     # The JSON API at /api/v1: CSRF-exempt (it is token-authenticated; token requests are limited by the login
     # limits of certification/accounts/throttle.py, shared with the web form), with JSON errors.
     csrf.exempt(api_bp)
+    app.session_interface = api_auth.TokenOnlySessions()
     app.register_blueprint(api_bp)
     api_errors.register(app)
 

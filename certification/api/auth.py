@@ -1,14 +1,15 @@
-"""Bearer-token authentication: `Authorization: Bearer <token>`, looked up by its SHA-256."""
+"""Bearer-token authentication: `Authorization: Bearer <token>`, looked up by its SHA-256; no cookie session."""
 
 from __future__ import annotations
 
 from flask import current_app, g, request
+from flask.sessions import NullSession, SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from certification.api import queries
-from certification.api.errors import unauthorized
+from certification.api.errors import PREFIX, unauthorized
 from certification.api.services import hash_token
 from certification.types import utcnow
 from workflows.messages import N_
@@ -51,3 +52,34 @@ def authenticated_user(*, browser: bool = False):
         raise unauthorized(N_("The token is invalid, expired or revoked."))
     g.api_user, g.api_token_id = token.user, token.id
     return token.user
+
+
+class NoApiSession(NullSession):
+    """The session of an API request: empty, and refusing any write (a bug, not a user's error)."""
+
+    def _fail(self, *args, **kwargs):
+        raise RuntimeError("The JSON API keeps no session: its requests are authenticated by their token.")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _fail
+
+
+# The operations the offline screen calls from the reviewer's signed-in page (`authenticated_user(browser=True)`):
+# the only part of the API where the cookie session counts, writes guarded by the page's CSRF token.
+BROWSER_PREFIX = PREFIX + "/offline/"
+
+
+class TokenOnlySessions(SecureCookieSessionInterface):
+    """Cookie sessions for the pages; none under /api/v1, which authenticates every request by its token.
+
+    An API request's session cookie (a browser calling the API) is neither read nor verified nor written back,
+    so it cannot stand in for a token, never loads a user, and the answer sets no cookie. The offline screen's
+    operations (BROWSER_PREFIX) are the exception: the signed-in page calls them with its own session.
+    """
+
+    null_session_class = NoApiSession
+
+    def open_session(self, app, request):
+        api = request.path == PREFIX or request.path.startswith(PREFIX + "/")
+        if api and not request.path.startswith(BROWSER_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
