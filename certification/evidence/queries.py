@@ -32,3 +32,8 @@ def evidence_of(application_id: int) -> list[Evidence]:
             .order_by(Evidence.id)
         ).unique()
     )
+
+
+def application_id_of(evidence_id: int) -> int | None:
+    """The application an evidence file belongs to (None: no such file), for the page to go back to."""
+    return db.session.scalar(select(Evidence.application_id).where(Evidence.id == evidence_id))

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from certification.errors import NotFound
-from certification.evidence import services
+from certification.evidence import queries, services
 from certification.evidence.responses import file_response
 from certification.ui import run
 
@@ -46,13 +46,10 @@ def download(evidence_id: int):
 
 
 def _back_of(evidence_id: int) -> str:
-    from certification.evidence.models import Evidence
-    from certification.extensions import db
-
-    evidence = db.session.get(Evidence, evidence_id)
-    if evidence is None:
+    application_id = queries.application_id_of(evidence_id)
+    if application_id is None:
         abort(404)
-    return url_for("applications.detail", application_id=evidence.application_id) + "#evidence"
+    return url_for("applications.detail", application_id=application_id) + "#evidence"
 
 
 @bp.post("/evidence/<int:evidence_id>/delete")
