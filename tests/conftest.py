@@ -37,6 +37,21 @@ def pytest_configure(config):
         services.claim_redis_database()
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `postgres_only` (row locks, concurrent writers, a server that closes connections) runs
+    on PostgreSQL only: its SQLite case is not collected, rather than collected and skipped."""
+    sqlite_cases = [
+        item
+        for item in items
+        if item.get_closest_marker("postgres_only")
+        and getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("database_url") == "sqlite"
+    ]
+    if sqlite_cases:
+        config.hook.pytest_deselected(items=sqlite_cases)
+        items[:] = [item for item in items if item not in sqlite_cases]
+
+
 def pytest_unconfigure(config):
     services.release_redis_database()
     services.drop_postgres_database()

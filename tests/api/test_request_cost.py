@@ -114,9 +114,8 @@ def test_a_pooled_connection_is_pinged_only_after_sitting_idle(monkeypatch):
     engine.dispose()
 
 
+@pytest.mark.postgres_only  # needs a server that can close a connection
 def test_a_connection_the_server_closed_while_idle_is_replaced_before_use(app):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("needs a server that can close a connection")
     engine = sa.create_engine(db.engine.url)
     ping_when_idle(engine, idle_seconds=0)  # every checkout counts as idle
     with engine.connect() as conn:

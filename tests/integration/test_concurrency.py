@@ -184,9 +184,8 @@ def test_two_enrolments_for_the_last_seat_of_a_round_one_gets_capacity_full(app,
     assert enrolled == 2
 
 
+@pytest.mark.postgres_only  # SQLite has one writer at a time; row-level concurrency is PostgreSQL's
 def test_transitions_on_two_applications_at_once_do_not_wait_for_each_other_and_keep_valid_chains(app, monkeypatch):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time; row-level concurrency is PostgreSQL's")
     from certification import record_checks
     from certification.applications import services as application_services
 

@@ -101,9 +101,8 @@ def test_the_cap_counts_every_application_of_the_organisation_to_the_byte(app):
         evidence_services.upload(second.applicant, second.id, io.BytesIO(b"%PDF-1.4\n"), "c.pdf", [code])
 
 
+@pytest.mark.postgres_only  # the organisation row lock is PostgreSQL's; SQLite runs one writer at a time
 def test_two_uploads_of_one_organisation_at_once_cannot_both_take_the_last_room(app, monkeypatch):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the organisation row lock is PostgreSQL's; SQLite runs one writer at a time")
     first = f.Walk()
     code = first.essential[0]
     evidence_services.upload(first.applicant, first.id, io.BytesIO(BODY), "a.pdf", [code])
