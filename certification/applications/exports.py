@@ -24,12 +24,12 @@ from certification.extensions import db
 from certification.organizations.models import Organization
 from certification.pagination import keyset_chunks
 from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore, ScoreSnapshot
+from certification.seals.exports import XLSX as XLSX  # the views send it with the workbook
 from certification.seals.exports import _csv_safe, xlsx_cell
 from certification.seals.models import Indicator, Standard
 from workflows.application import State
 
 CHUNK = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(user, state: str | None, area: str | None) -> list:
