@@ -22,13 +22,14 @@ from certification.applications.models import Application, SelfAssessment
 from certification.applications.policies import visible_filter
 from certification.extensions import db
 from certification.organizations.models import Organization
+from certification.pagination import keyset_chunks
 from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore, ScoreSnapshot
+from certification.seals.exports import XLSX as XLSX  # the views send it with the workbook
 from certification.seals.exports import _csv_safe, xlsx_cell
 from certification.seals.models import Indicator, Standard
 from workflows.application import State
 
 CHUNK = 500
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(user, state: str | None, area: str | None) -> list:
@@ -56,16 +57,8 @@ def _application_chunks(user, state, area) -> Iterator[list]:
         .outerjoin(latest, latest.c.application_id == Application.id)
         .outerjoin(ScoreSnapshot, ScoreSnapshot.id == latest.c.snapshot_id)
         .where(*_filters(user, state, area))
-        .order_by(Application.id)
-        .limit(CHUNK)
     )  # fmt: skip
-    after = 0
-    while True:
-        rows = db.session.execute(query.where(Application.id > after)).all()
-        if not rows:
-            return
-        yield rows
-        after = rows[-1].id
+    return keyset_chunks(query, Application.id, CHUNK)
 
 
 def _iso(value) -> str:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 
 from certification.certificates.models import Certificate
 from certification.certificates.queries import registry_filters
-from certification.extensions import db
 from certification.organizations.models import Organization
+from certification.pagination import keyset_chunks
 from certification.seals.models import Standard
 from certification.types import utcnow
 
@@ -45,16 +45,9 @@ def registry_rows(area: str | None = None, q: str | None = None) -> Iterator[lis
         .join(Organization, Certificate.organization_id == Organization.id)
         .join(Standard, Certificate.standard_id == Standard.id)
         .where(*registry_filters(area=area, q=q))
-        .order_by(Certificate.id)
-        .limit(CHUNK)
     )  # fmt: skip
-    after = 0
-    while True:
-        rows = db.session.execute(query.where(Certificate.id > after)).all()
-        if not rows:
-            return
+    for rows in keyset_chunks(query, Certificate.id, CHUNK):
         for r in rows:
             yield [r.number, r.name, r.country, f"{r.Standard.title(locale)} {r.Standard.version}",
                    r.Standard.level_name(r.level, locale), r.issued_on.isoformat(), r.expires_on.isoformat(),
                    _status(r.expires_on, today)]  # fmt: skip
-        after = rows[-1].id

@@ -14,9 +14,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 
 from certification.certificates.documents import write_pdf
+from certification.seals.exports import XLSX as XLSX  # the views send it with the workbook
 from certification.seals.exports import xlsx_cell
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def filename(pilot_round, extension: str) -> str:

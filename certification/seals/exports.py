@@ -17,6 +17,7 @@ from openpyxl.cell.cell import ERROR_CODES
 
 from certification.seals.models import IndicatorComment, Standard
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

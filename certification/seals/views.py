@@ -147,7 +147,7 @@ def export_comments_xlsx(standard_id: int):
     standard, comments = _export_source(standard_id)
     return _attachment(
         exports.to_xlsx(standard, comments),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        exports.XLSX,
         exports.filename(standard, "xlsx"),
     )
 

@@ -12,7 +12,16 @@ import re
 import pytest
 
 from certification.api import schemas as s
-from certification.validation import DATE_MAX, DATE_MIN, DATE_OUT_OF_WINDOW, MAX_ID, has_control_characters
+from certification.api.schemas import fields
+from certification.validation import (
+    CONTROL_CHARACTERS,
+    DATE_MAX,
+    DATE_MIN,
+    DATE_OUT_OF_WINDOW,
+    LINE_CONTROL_CHARACTERS,
+    MAX_ID,
+    has_control_characters,
+)
 from tests import factories as f
 from tests.api.helpers import Api, as_user, error_of
 
@@ -150,9 +159,9 @@ SAMPLE = [*range(0x3100), 0xFEFF, 0xFFFD, 0x1F600, 0x10FFFF]
 @pytest.mark.parametrize("single_line", [True, False])
 @pytest.mark.parametrize("required", [True, False])
 def test_the_text_pattern_in_the_document_accepts_exactly_what_the_parser_accepts(single_line, required):
-    pattern = re.compile(s._text_pattern(s.LINE_CONTROL_CHARACTERS if single_line else s.CONTROL_CHARACTERS,
-                                         single_line=single_line, required=required))  # fmt: skip
-    check = s._checked_text(single_line=single_line, required=required)
+    pattern = re.compile(fields._text_pattern(LINE_CONTROL_CHARACTERS if single_line else CONTROL_CHARACTERS,
+                                              single_line=single_line, required=required))  # fmt: skip
+    check = fields._checked_text(single_line=single_line, required=required)
 
     def parser_accepts(value: str) -> bool:
         try:
