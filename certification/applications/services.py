@@ -249,10 +249,9 @@ def _fire(
         db.session.flush()  # seals the history row: its hash is known from here on
         if event == "certify":
             certificate.decision_hash = entry.hash
-        events.on_lifecycle_event(application, entry, actor.id, certificate=certificate)
-        if reopened:
-            events.on_rescore_requested(application, entry, reopened)
-        commit()
+        events.on_lifecycle_event(application, entry, actor.id, certificate=certificate, reopened=reopened)
+        # The answer is read from what this unit of work just wrote: nothing to read again after the commit.
+        commit(expire=False)
     except (StaleDataError, IntegrityError) as exc:
         rollback()
         raise ConcurrentUpdate(

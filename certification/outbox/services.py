@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from celery.utils.time import get_exponential_backoff_interval
 from flask import current_app
-from sqlalchemy import and_, func, inspect, or_, select, update
+from sqlalchemy import and_, func, insert, inspect, or_, select, update
 
 from certification.extensions import db
 from certification.outbox.models import OutboxMessage
@@ -32,6 +32,7 @@ _PENDING = "sello_outbox_pending"
 RUN_TASK = "worker.tasks.run_outbox_message"
 BROKER_PAUSE_SECONDS = 5.0
 MAX_ERROR = 2000
+ROWS_PER_INSERT = 1000  # rows of one multi-row INSERT: well under the bound-parameter limits of both databases
 
 _broker_down_until = 0.0  # per process: after a failed publish, requests stop trying for a few seconds
 _current_message: contextvars.ContextVar[int | None] = contextvars.ContextVar("sello_outbox_message", default=None)
@@ -57,19 +58,41 @@ def enqueue(task: str, **payload) -> OutboxMessage:
     return message
 
 
-def commit() -> None:
-    """The single commit point of a unit of work: commit, then dispatch what the transaction enqueued."""
+def enqueue_many(task: str, payloads: list[dict]) -> list[int]:
+    """`enqueue` for many payloads of one task in one INSERT (however many there are); their ids."""
+    if not payloads:
+        return []
+    now = utcnow()
+    rows = [
+        {"task": task, "payload": payload, "created_at": now, "attempts": 0, "last_error": ""} for payload in payloads
+    ]
+    ids = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        ids += db.session.scalars(insert(OutboxMessage.__table__).values(chunk).returning(OutboxMessage.id))
+    db.session.info.setdefault(_PENDING, []).extend(ids)
+    return ids
+
+
+def commit(*, expire: bool = True) -> None:
+    """The single commit point of a unit of work: commit, then dispatch what the transaction enqueued.
+
+    `expire=False` keeps the loaded rows as the transaction left them, for a caller that answers from what
+    it just wrote instead of reading it all again."""
+    session = db.session()
+    expire_on_commit, session.expire_on_commit = session.expire_on_commit, expire
     try:
-        db.session.commit()
+        session.commit()
     except Exception:
-        db.session.rollback()
+        session.rollback()
         raise
     finally:
-        pending = db.session.info.pop(_PENDING, [])
+        session.expire_on_commit = expire_on_commit
+        pending = session.info.pop(_PENDING, [])
     if pending:
         try:
             # The ids from the identity map: reading `message.id` would reload each row the commit expired.
-            dispatch_many([inspect(message).identity[0] for message in pending])
+            dispatch_many([m if isinstance(m, int) else inspect(m).identity[0] for m in pending])
         except Exception:  # the commit stands; the relay sends what was not published
             log.exception("outbox dispatch after commit failed")
             db.session.rollback()

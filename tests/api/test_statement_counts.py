@@ -10,8 +10,10 @@ import re
 
 import pytest
 
+from certification.applications import services as applications
 from certification.extensions import db
 from certification.outbox import services as outbox
+from certification.reviews import services as reviews
 from tests import factories as f
 from tests.api.helpers import Case, as_user
 from tests.web.helpers import QueryCounter
@@ -92,3 +94,78 @@ def test_someone_who_may_not_fire_an_event_is_refused_before_any_guard_fact_is_g
     assert response.status_code == 403
     for table in GUARD_FACT_TABLES:
         assert not selects_from(statements, table), (table, statements)
+
+
+# --- every lifecycle event a person fires through the API -------------------------------------------------------
+
+
+def _resubmittable(case: Case) -> Case:
+    case.reviewed()
+    code = case.indicators[0].code
+    applications.fire_event(case.facilitator, case.id, "request_changes", "Falta el acta.", [code])
+    applications.save_self_assessment(case.applicant, case.id, code, case.indicators[0].scale_max, "Acta adjunta.")
+    return case
+
+
+def _appealed(case: Case) -> Case:
+    case.piloted()
+    applications.fire_event(case.facilitator, case.id, "reject", "No cumple.")
+    applications.fire_event(case.applicant, case.id, "appeal", "Pedimos revisar.")
+    case.judge = f.user("facilitator")  # whoever rejected may not judge the appeal
+    return case
+
+
+def _startable(case: Case) -> Case:
+    case.submit()
+    for reviewer, assignment in zip(case.reviewers, case.assign(), strict=True):
+        reviews.accept_assignment(reviewer, assignment.id, True)
+    return case
+
+
+def _suspended(case: Case) -> Case:
+    case.certified()
+    applications.fire_event(case.facilitator, case.id, "suspend", "Auditoría pendiente.")
+    return case
+
+
+# event → (bring a case to where it may be fired, who fires it, what they send, the state it leads to)
+EVENT_CASES = {
+    "submit": (lambda c: (c.self_assess(), c.upload()), "applicant", {}, "submitted"),
+    "return_to_applicant": (Case.submit, "facilitator", {"reason": "Falta."}, "changes_requested"),
+    "start_review": (_startable, "facilitator", {}, "under_review"),
+    "request_changes": (Case.under_review, "facilitator", {"reason": "Falta.", "indicators": "first"},
+                        "changes_requested"),
+    "resubmit": (_resubmittable, "applicant", {}, "under_review"),
+    "complete_pilot": (Case.reviewed, "facilitator", {}, "piloted"),
+    "certify": (Case.piloted, "facilitator", {}, "certified"),
+    "reject": (Case.piloted, "facilitator", {"reason": "No cumple."}, "rejected"),
+    "withdraw": (Case.submit, "applicant", {"reason": "Lo retiramos."}, "withdrawn"),
+    "suspend": (Case.certified, "facilitator", {"reason": "Auditoría."}, "suspended"),
+    "reinstate": (_suspended, "facilitator", {"reason": "Resuelto."}, "certified"),
+    "revoke": (Case.certified, "facilitator", {"reason": "Fraude."}, "revoked"),
+    "appeal": (lambda c: (c.piloted(), applications.fire_event(c.facilitator, c.id, "reject", "No cumple.")),
+               "applicant", {"reason": "Pedimos revisar."}, "appealed"),
+    "uphold": (_appealed, "judge", {"reason": "Se mantiene."}, "rejected"),
+    "overturn": (_appealed, "judge", {"reason": "Se revoca."}, "piloted"),
+}  # fmt: skip
+
+
+def _fire_counted(client, count, case: Case, event: str):
+    _, who, body, state = EVENT_CASES[event]
+    api = as_user(client, getattr(case, who))
+    body = {"event": event, **body}
+    if body.get("indicators") == "first":
+        body["indicators"] = [case.indicators[0].code]
+    response, statements = count(lambda: api.post(f"/applications/{case.id}/events", json=body))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["state"] == state
+    return statements
+
+
+@pytest.mark.parametrize("event", sorted(EVENT_CASES))
+def test_a_successful_lifecycle_event_takes_at_most_15_statements(app, client, count, event):
+    case = Case()
+    EVENT_CASES[event][0](case)
+    statements = _fire_counted(client, count, case, event)
+    print("\n##", event, len(statements)); [print("  ", s[:230].replace("\n", " ")) for s in statements]
+    assert len(statements) <= 15, (event, len(statements), statements)
