@@ -77,25 +77,27 @@ def enqueue_many(task: str, payloads: list[dict]) -> list[int]:
 def commit(*, expire: bool = True) -> None:
     """The single commit point of a unit of work: commit, then dispatch what the transaction enqueued.
 
-    `expire=False` keeps the loaded rows as the transaction left them, for a caller that answers from what
-    it just wrote instead of reading it all again."""
+    `expire=False` keeps the loaded rows as the transaction left them (through the dispatch's own commit
+    too), for a caller that answers from what it just wrote instead of reading it all again."""
     session = db.session()
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, expire
     try:
-        session.commit()
-    except Exception:
-        session.rollback()
-        raise
+        try:
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            pending = session.info.pop(_PENDING, [])
+        if pending:
+            try:
+                # The ids from the identity map: reading `message.id` would reload each row the commit expired.
+                dispatch_many([m if isinstance(m, int) else inspect(m).identity[0] for m in pending])
+            except Exception:  # the commit stands; the relay sends what was not published
+                log.exception("outbox dispatch after commit failed")
+                session.rollback()
     finally:
         session.expire_on_commit = expire_on_commit
-        pending = session.info.pop(_PENDING, [])
-    if pending:
-        try:
-            # The ids from the identity map: reading `message.id` would reload each row the commit expired.
-            dispatch_many([m if isinstance(m, int) else inspect(m).identity[0] for m in pending])
-        except Exception:  # the commit stands; the relay sends what was not published
-            log.exception("outbox dispatch after commit failed")
-            db.session.rollback()
 
 
 def rollback() -> None:
