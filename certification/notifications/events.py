@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, or_, select, union
+from sqlalchemy import and_, case, false, func, null, or_, select, union
 
 from certification.accounts.models import Role, User
 from certification.applications.models import Application
@@ -111,11 +111,15 @@ def _recipients(application, groups: set[str], reviewer_ids=(), kinds=()) -> tup
     is_mfi = and_(User.organization_id == application.organization_id, User.role == Role.APPLICANT)
     is_reviewer = User.id.in_(list(reviewer_ids)) if reviewer_ids else false()
     # The facilitators' fallback in SQL: the linked staff (0), else every facilitator (1), else every admin (2).
-    staff_rank = case(
-        (User.role.not_in(staff), None),
-        (User.id.in_(_linked_staff(application.id)), 0),
-        (User.role == Role.FACILITATOR, 1),
-        else_=2,
+    staff_rank = (
+        case(
+            (User.role.not_in(staff), None),
+            (User.id.in_(_linked_staff(application.id)), 0),
+            (User.role == Role.FACILITATOR, 1),
+            else_=2,
+        )
+        if FACILITATORS in groups
+        else null()
     )
     wanted = [is_reviewer]
     if MFI in groups:
