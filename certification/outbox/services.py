@@ -29,6 +29,7 @@ from config.celery import RETRY_BACKOFF_MAX
 
 log = logging.getLogger(__name__)
 _PENDING = "sello_outbox_pending"
+_KEEP_LOADED = "sello_keep_loaded"
 RUN_TASK = "worker.tasks.run_outbox_message"
 BROKER_PAUSE_SECONDS = 5.0
 MAX_ERROR = 2000
@@ -74,13 +75,18 @@ def enqueue_many(task: str, payloads: list[dict]) -> list[int]:
     return ids
 
 
-def commit(*, expire: bool = True) -> None:
-    """The single commit point of a unit of work: commit, then dispatch what the transaction enqueued.
+def keep_loaded() -> None:
+    """Let the next `commit()` keep the loaded rows as the transaction left them (through the dispatch's own
+    commit too): for a unit of work that answers from what it just wrote instead of reading it all again."""
+    db.session.info[_KEEP_LOADED] = True
 
-    `expire=False` keeps the loaded rows as the transaction left them (through the dispatch's own commit
-    too), for a caller that answers from what it just wrote instead of reading it all again."""
+
+def commit() -> None:
+    """The single commit point of a unit of work: commit, then dispatch what the transaction enqueued."""
     session = db.session()
-    expire_on_commit, session.expire_on_commit = session.expire_on_commit, expire
+    expire_on_commit = session.expire_on_commit
+    if session.info.pop(_KEEP_LOADED, False):
+        session.expire_on_commit = False
     try:
         try:
             session.commit()
@@ -103,6 +109,7 @@ def commit(*, expire: bool = True) -> None:
 def rollback() -> None:
     db.session.rollback()
     db.session.info.pop(_PENDING, None)
+    db.session.info.pop(_KEEP_LOADED, None)
 
 
 def _eager() -> bool:
