@@ -29,6 +29,9 @@ from certification.types import utcnow
 from workflows import application as wf
 from workflows.messages import N_, Unmet
 
+# The states an application can only reach by having been certified: the others have no certificate.
+CERTIFIED_STATES = frozenset({wf.State.CERTIFIED, wf.State.SUSPENDED, wf.State.REVOKED, wf.State.EXPIRED})
+
 
 def get_visible(user, application_id: int, *, for_update: bool = False) -> Application:
     """The application if `user` may see it; NotFound otherwise (the same as a missing one)."""
@@ -182,12 +185,18 @@ class ApplicationReads:
 
     def transitioned(self, certificate: Certificate | None = None) -> None:
         """After a lifecycle event: what it may have changed is gathered again when asked for. Who was ever
-        assigned does not change with the state, and a certificate just issued is already known."""
+        assigned does not change with the state, and a certificate just issued is already known.
+
+        The event's unit of work commits without expiring what it loaded, so the assignments read before are
+        still current (a resubmission reopens reviews on those very rows); an application never certified
+        has no certificate to look up."""
         self.facts = {k: v for k, v in self.facts.items() if k in ("organization_id", "reviewer_ids")}
-        for name in ("snapshot", "deciders", "assignments", "live_assignments", "conflicted"):
+        for name in ("snapshot", "deciders", "live_assignments", "conflicted"):
             self.__dict__.pop(name, None)
         if certificate is not None:
             self.certificate = certificate
+        elif self.application.state not in CERTIFIED_STATES:
+            self.certificate = None
 
     @cached_property
     def standard(self) -> Standard:

@@ -26,7 +26,7 @@ from certification.errors import (
 from certification.extensions import db
 from certification.notifications import events
 from certification.organizations.models import Organization
-from certification.outbox.services import commit, rollback
+from certification.outbox.services import commit, keep_loaded, rollback
 from certification.reviews import services as reviews
 from certification.seals.models import Standard, StandardStatus
 from certification.seals.queries import indicators_of
@@ -249,9 +249,9 @@ def _fire(
         db.session.flush()  # seals the history row: its hash is known from here on
         if event == "certify":
             certificate.decision_hash = entry.hash
-        events.on_lifecycle_event(application, entry, actor.id, certificate=certificate)
-        if reopened:
-            events.on_rescore_requested(application, entry, reopened)
+        events.on_lifecycle_event(application, entry, actor.id, certificate=certificate, reopened=reopened)
+        # The answer is read from what this unit of work just wrote: nothing to read again after the commit.
+        keep_loaded()
         commit()
     except (StaleDataError, IntegrityError) as exc:
         rollback()

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, case, false, func, null, or_, select, union
 
 from certification.accounts.models import Role, User
 from certification.applications.models import Application
 from certification.extensions import db
+from certification.notifications.models import NotificationPreference
 from certification.notifications.services import Notice, notify_all
 from certification.organizations.models import Organization
 from certification.pilots.models import PilotRound
@@ -21,7 +22,7 @@ from certification.reviews.models import Assignment, AssignmentStatus
 from certification.seals.models import Standard
 from workflows.application import APPEAL_WINDOW
 
-MFI, FACILITATORS = "mfi", "facilitators"
+MFI, FACILITATORS, REVIEWERS = "mfi", "facilitators", "reviewers"
 
 # lifecycle event → ((kind, recipients), …). MFI: every active applicant user of the organisation (the one
 # who acted included: it is their receipt). FACILITATORS: who assigned its reviewers and its pilot round's
@@ -92,14 +93,96 @@ def _codes(indicators) -> str:
     return ", ".join(indicators) if indicators else "—"
 
 
-def on_lifecycle_event(application, entry, actor_id: int | None, *, certificate=None) -> None:
-    """The notifications of one fired lifecycle event (`entry`: its history row, flushed)."""
+def _linked_staff(application_id: int):
+    """Who assigned the application's reviewers, and its pilot round's facilitator (ids, as a subquery)."""
+    return union(
+        select(Assignment.assigned_by_id).where(Assignment.application_id == application_id),
+        select(PilotRound.created_by_id)
+        .join(Application, Application.pilot_round_id == PilotRound.id)
+        .where(Application.id == application_id),
+    )
+
+
+def _recipients(application, groups: set[str], reviewer_ids=(), kinds=()) -> tuple[dict[str, list[User]], dict, dict]:
+    """Everyone an event tells, in one query: group → people (MFI, FACILITATORS as `facilitators_of` chooses
+    them, REVIEWERS among `reviewer_ids`), their chosen delivery of `kinds` (as `deliveries`), and the names
+    the notices show (the organisation's, the pilot round's)."""
+    staff = (Role.FACILITATOR, Role.ADMIN)
+    is_mfi = and_(User.organization_id == application.organization_id, User.role == Role.APPLICANT)
+    is_reviewer = User.id.in_(list(reviewer_ids)) if reviewer_ids else false()
+    # The facilitators' fallback in SQL: the linked staff (0), else every facilitator (1), else every admin (2).
+    staff_rank = (
+        case(
+            (User.role.not_in(staff), None),
+            (User.id.in_(_linked_staff(application.id)), 0),
+            (User.role == Role.FACILITATOR, 1),
+            else_=2,
+        )
+        if FACILITATORS in groups
+        else null()
+    )
+    wanted = [is_reviewer]
+    if MFI in groups:
+        wanted.append(is_mfi)
+    if FACILITATORS in groups:
+        wanted.append(User.role.in_(staff))
+    ranked = (
+        select(
+            User.id.label("user_id"),
+            is_mfi.label("is_mfi"),
+            is_reviewer.label("is_reviewer"),
+            staff_rank.label("staff_rank"),
+            func.min(staff_rank).over().label("best"),
+        )
+        .where(User.active.is_(True), or_(*wanted))
+        .subquery()
+    )
+    organization_name = select(Organization.name).where(Organization.id == application.organization_id)
+    round_name = select(PilotRound.name).where(PilotRound.id == application.pilot_round_id)
+    query = (
+        select(
+            User, ranked.c.is_mfi, ranked.c.is_reviewer, ranked.c.staff_rank, ranked.c.best,
+            NotificationPreference.kind, NotificationPreference.delivery,
+            organization_name.scalar_subquery(), round_name.scalar_subquery(),
+        )
+        .join(ranked, ranked.c.user_id == User.id)
+        .outerjoin(NotificationPreference, and_(NotificationPreference.user_id == User.id,
+                                                NotificationPreference.kind.in_(list(kinds) or [""])))
+        .order_by(User.id)
+    )  # fmt: skip
+    people: dict[str, dict[int, User]] = {MFI: {}, FACILITATORS: {}, REVIEWERS: {}}
+    chosen: dict[tuple[int, str], str] = {}
+    names: dict = {}
+    for user, mfi, reviewer, rank, best, kind, delivery, organization, round_ in db.session.execute(query):
+        names = {"organization": organization, "round": round_}
+        if mfi and MFI in groups:
+            people[MFI][user.id] = user
+        if reviewer:
+            people[REVIEWERS][user.id] = user
+        if FACILITATORS in groups and rank is not None and rank == best:
+            people[FACILITATORS][user.id] = user
+        if kind is not None:
+            chosen[(user.id, kind)] = delivery
+    return {group: list(found.values()) for group, found in people.items()}, chosen, names
+
+
+def on_lifecycle_event(application, entry, actor_id: int | None, *, certificate=None, reopened=()) -> None:
+    """The notifications of one fired lifecycle event (`entry`: its history row, flushed), and the reviewers'
+    whose scores a resubmission `reopened` ((reviewer_id, assignment_id, codes) each). A constant number of
+    statements whatever the number of recipients: one query finds them all (with their preferences), then
+    `notify_all` writes everything in one INSERT per table."""
     rules = LIFECYCLE.get(entry.event, ())
-    if not rules:
+    if not rules and not reopened:
         return
-    organization = db.session.get(Organization, application.organization_id)
+    kinds = {kind for kind, _ in rules} | ({"rescore_requested"} if reopened else set())
+    people, chosen, names = _recipients(
+        application, {who for _, who in rules}, [reviewer_id for reviewer_id, _, _ in reopened], kinds
+    )
+    if not names:  # nobody to tell
+        return
+    label_ = label(application, names["organization"])
     params = {
-        "application": label(application, organization.name),
+        "application": label_,
         "reason": entry.reason or "",
         "indicators": _codes(entry.details.get("indicators") or entry.details.get("reopened", {}).get("indicators")),
     }
@@ -111,29 +194,21 @@ def on_lifecycle_event(application, entry, actor_id: int | None, *, certificate=
         params["certificate"] = certificate.number
         link = f"/verify/{certificate.verification_code}"
     if application.pilot_round_id:
-        params["round"] = db.session.get(PilotRound, application.pilot_round_id).name
+        params["round"] = names["round"]
     notices = []
+    subject = f"application:{application.id}"
     for kind, who in rules:
-        if who == MFI:
-            recipients = mfi_staff(application.organization_id)
-        else:
-            recipients = [u for u in facilitators_of(application.id) if u != actor_id]
-        subject = f"application:{application.id}"
+        recipients = [u.id for u in people[who] if who == MFI or u.id != actor_id]
         notices += [Notice(u, kind, params, link, key=f"history:{entry.id}:{kind}", subject=subject)
                     for u in recipients]  # fmt: skip
-    notify_all(notices)
-
-
-def on_rescore_requested(application, entry, reopened: list[tuple[int, int, list[str]]]) -> None:
-    """Tell each reviewer whose scores the resubmission reopened which indicators to score again."""
-    organization = db.session.get(Organization, application.organization_id)
-    notify_all([
-        Notice(reviewer_id, "rescore_requested",
-               {"application": label(application, organization.name), "indicators": _codes(codes)},
+    notices += [
+        Notice(reviewer_id, "rescore_requested", {"application": label_, "indicators": _codes(codes)},
                f"/assignments/{assignment_id}", key=f"history:{entry.id}:rescore_requested",
                subject=f"assignment:{assignment_id}")
         for reviewer_id, assignment_id, codes in reopened
-    ])  # fmt: skip
+    ]  # fmt: skip
+    users = {u.id: u for group in people.values() for u in group}
+    notify_all(notices, users, chosen)
 
 
 def _assignment_context(assignment) -> tuple[dict, object]:

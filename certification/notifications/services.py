@@ -11,7 +11,7 @@ import flask_mail
 from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from certification.accounts.models import Role, User
@@ -26,7 +26,7 @@ from certification.notifications.models import (
     NotificationPreference,
 )
 from certification.outbox.retry import TransientError, is_transient
-from certification.outbox.services import commit, enqueue
+from certification.outbox.services import ROWS_PER_INSERT, commit, enqueue, enqueue_many
 from certification.types import utcnow
 from config.settings import LANGUAGES
 from workflows.messages import N_
@@ -69,12 +69,23 @@ def _render_mail(kind: str, locale: str, context: dict) -> tuple[str, str]:
     return subject.removeprefix("Subject:").strip(), body
 
 
-def _insert_ignoring_duplicate(values: dict) -> int | None:
-    """INSERT the notification unless (user, key) is already there; its id, or None for a duplicate."""
+def _insert_ignoring_duplicates(rows: list[dict]) -> dict[tuple[int, str | None], list[int]]:
+    """INSERT the notifications (one statement for up to ROWS_PER_INSERT) unless (user, key) is already
+    there; (user, key) → the new ids, in the rows' order (a duplicate has none)."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["user_id", "key"])
-    return db.session.scalar(stmt.returning(Notification.id))
+    table = Notification.__table__
+    written: dict[tuple[int, str | None], list[int]] = {}
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        stmt = (
+            insert(table)
+            .values(rows[start : start + ROWS_PER_INSERT])
+            .on_conflict_do_nothing(index_elements=["user_id", "key"])
+            .returning(table.c.id, table.c.user_id, table.c.key)
+        )
+        for notification_id, user_id, key in sorted(db.session.execute(stmt)):
+            written.setdefault((user_id, key), []).append(notification_id)
+    return written
 
 
 def deliveries(user_ids, kinds) -> dict[tuple[int, str], str]:
@@ -94,30 +105,46 @@ def _subject(subject: str) -> tuple[str, int | None]:
     return kind[:30], int(ident) if ident.isdigit() and int(ident) <= 2**31 - 1 else None
 
 
-def notify_all(notices: list[Notice]) -> list[int]:
+def notify_all(notices: list[Notice], users: dict[int, User] | None = None, chosen=None) -> list[int]:
     """Write these notifications and, as each recipient chose for the kind, a mail now in their language
     (skipping inactive people); a notice whose (recipient, key) was written before is skipped. Part of the
-    caller's unit of work: the mails are enqueued and go out after its commit. Returns the new ids."""
+    caller's unit of work: the mails are enqueued and go out after its commit. Returns the new ids.
+
+    A constant number of statements however many recipients: the people and their preferences (unless the
+    caller already read them: `users`, `chosen` as from `deliveries`), one INSERT of the notifications, one
+    of their mails and one of the outbox messages that send them."""
     if not notices:
         return []
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({n.user_id for n in notices})))}
-    chosen = deliveries(list(users), {n.kind for n in notices})
-    base_url = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
-    written: list[int] = []
-    mails = []
+    if users is None:
+        users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({n.user_id for n in notices})))}
+    if chosen is None:
+        chosen = deliveries(list(users), {n.kind for n in notices})
+    now = utcnow()
+    rows, kept = [], []
     for notice in notices:
         user = users.get(notice.user_id)
         if user is None or not user.active:
             continue
         delivery = chosen.get((user.id, notice.kind), Delivery.EMAIL.value) if notice.email else Delivery.IN_APP.value
         subject_type, subject_id = _subject(notice.subject)
-        notification_id = _insert_ignoring_duplicate({
+        # Every row with the same keys: one multi-row INSERT.
+        rows.append({
             "user_id": user.id, "kind": notice.kind, "params": notice.params, "link": notice.link[:300],
             "key": notice.key, "subject_type": subject_type, "subject_id": subject_id, "delivery": delivery,
-            "created_at": utcnow(),
+            "created_at": now,
         })  # fmt: skip
-        if notification_id is None:
+        kept.append((notice, user, delivery))
+    if not rows:
+        return []
+    new_ids = _insert_ignoring_duplicates(rows)
+    base_url = current_app.config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    written: list[int] = []
+    mails = []
+    for notice, user, delivery in kept:
+        ids = new_ids.get((user.id, notice.key))
+        if not ids:  # written before: this event already told this person
             continue
+        notification_id = ids.pop(0)
         written.append(notification_id)
         if delivery != Delivery.EMAIL.value:
             continue
@@ -127,13 +154,18 @@ def notify_all(notices: list[Notice]) -> list[int]:
             "link": base_url + notice.link if notice.link else "",
             "preferences_link": preference_link(user.id, notice.kind),
         })  # fmt: skip
-        mails.append(MailMessage(user_id=user.id, notification_id=notification_id, to_address=user.email,
-                                 locale=locale, kind=notice.kind, subject=subject[:300], body_text=body))  # fmt: skip
-    if mails:
-        db.session.add_all(mails)
-        db.session.flush()
-        for message in mails:
-            enqueue("send_mail", mail_id=message.id)
+        mails.append({
+            "user_id": user.id, "notification_id": notification_id, "to_address": user.email, "locale": locale,
+            "kind": notice.kind, "subject": subject[:300], "body_text": body, "status": MailStatus.PENDING,
+            "suppressed": False, "attempts": 0, "last_error": "", "created_at": now,
+        })  # fmt: skip
+    mail_ids = []
+    table = MailMessage.__table__
+    for start in range(0, len(mails), ROWS_PER_INSERT):
+        mail_ids += db.session.scalars(
+            insert(table).values(mails[start : start + ROWS_PER_INSERT]).returning(table.c.id)
+        )
+    enqueue_many("send_mail", [{"mail_id": mail_id} for mail_id in sorted(mail_ids)])
     return written
 
 

@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from celery.utils.time import get_exponential_backoff_interval
 from flask import current_app
-from sqlalchemy import and_, func, inspect, or_, select, update
+from sqlalchemy import and_, func, insert, inspect, or_, select, update
 
 from certification.extensions import db
 from certification.outbox.models import OutboxMessage
@@ -29,9 +29,11 @@ from config.celery import RETRY_BACKOFF_MAX
 
 log = logging.getLogger(__name__)
 _PENDING = "sello_outbox_pending"
+_KEEP_LOADED = "sello_keep_loaded"
 RUN_TASK = "worker.tasks.run_outbox_message"
 BROKER_PAUSE_SECONDS = 5.0
 MAX_ERROR = 2000
+ROWS_PER_INSERT = 1000  # rows of one multi-row INSERT: well under the bound-parameter limits of both databases
 
 _broker_down_until = 0.0  # per process: after a failed publish, requests stop trying for a few seconds
 _current_message: contextvars.ContextVar[int | None] = contextvars.ContextVar("sello_outbox_message", default=None)
@@ -57,27 +59,57 @@ def enqueue(task: str, **payload) -> OutboxMessage:
     return message
 
 
+def enqueue_many(task: str, payloads: list[dict]) -> list[int]:
+    """`enqueue` for many payloads of one task in one INSERT (however many there are); their ids."""
+    if not payloads:
+        return []
+    now = utcnow()
+    rows = [
+        {"task": task, "payload": payload, "created_at": now, "attempts": 0, "last_error": ""} for payload in payloads
+    ]
+    ids = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        ids += db.session.scalars(insert(OutboxMessage.__table__).values(chunk).returning(OutboxMessage.id))
+    db.session.info.setdefault(_PENDING, []).extend(ids)
+    return ids
+
+
+def keep_loaded() -> None:
+    """Let the next `commit()` keep the loaded rows as the transaction left them (through the dispatch's own
+    commit too): for a unit of work that answers from what it just wrote instead of reading it all again."""
+    db.session.info[_KEEP_LOADED] = True
+
+
 def commit() -> None:
     """The single commit point of a unit of work: commit, then dispatch what the transaction enqueued."""
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    if session.info.pop(_KEEP_LOADED, False):
+        session.expire_on_commit = False
     try:
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
-    finally:
-        pending = db.session.info.pop(_PENDING, [])
-    if pending:
         try:
-            # The ids from the identity map: reading `message.id` would reload each row the commit expired.
-            dispatch_many([inspect(message).identity[0] for message in pending])
-        except Exception:  # the commit stands; the relay sends what was not published
-            log.exception("outbox dispatch after commit failed")
-            db.session.rollback()
+            session.commit()
+        except Exception:
+            session.rollback()
+            raise
+        finally:
+            pending = session.info.pop(_PENDING, [])
+        if pending:
+            try:
+                # The ids from the identity map: reading `message.id` would reload each row the commit expired.
+                dispatch_many([m if isinstance(m, int) else inspect(m).identity[0] for m in pending])
+            except Exception:  # the commit stands; the relay sends what was not published
+                log.exception("outbox dispatch after commit failed")
+                session.rollback()
+    finally:
+        session.expire_on_commit = expire_on_commit
 
 
 def rollback() -> None:
     db.session.rollback()
     db.session.info.pop(_PENDING, None)
+    db.session.info.pop(_KEEP_LOADED, None)
 
 
 def _eager() -> bool:

@@ -418,27 +418,27 @@ def reopen_flagged(application, codes: list[str], now) -> list[tuple[int, int, l
     """
     if not codes:
         return []
-    by_id = dict(db.session.execute(
-        select(Indicator.id, Indicator.code).where(Indicator.standard_id == application.standard_id,
-                                                   Indicator.code.in_(codes))
-    ).all())  # fmt: skip
-    assignments = list(db.session.scalars(
-        select(Assignment).where(Assignment.application_id == application.id,
-                                 Assignment.status.in_((AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)))
-        .order_by(Assignment.id).with_for_update()
-    ))  # fmt: skip
+    # One query for every live review's scores of those indicators, whatever the number of reviewers; the
+    # changed rows are then written together at the next flush.
+    rows = db.session.execute(
+        select(ReviewScore, Assignment, Indicator.code)
+        .join(Assignment, Assignment.id == ReviewScore.assignment_id)
+        .join(Indicator, Indicator.id == ReviewScore.indicator_id)
+        .where(Assignment.application_id == application.id,
+               Assignment.status.in_((AssignmentStatus.ACCEPTED, AssignmentStatus.SUBMITTED)),
+               Indicator.standard_id == application.standard_id, Indicator.code.in_(codes))
+        .order_by(Assignment.id, ReviewScore.id)
+        .with_for_update(of=Assignment)
+    ).all()  # fmt: skip
+    by_assignment: dict[int, tuple[Assignment, list[str]]] = {}
+    for score, assignment, code in rows:
+        score.reopened_at = now
+        by_assignment.setdefault(assignment.id, (assignment, []))[1].append(code)
     reopened = []
-    for assignment in assignments:
-        rows = list(db.session.scalars(
-            select(ReviewScore).where(ReviewScore.assignment_id == assignment.id, ReviewScore.indicator_id.in_(by_id))
-        ))  # fmt: skip
-        if not rows:
-            continue
-        for row in rows:
-            row.reopened_at = now
+    for assignment, reopened_codes in by_assignment.values():
         if assignment.status == AssignmentStatus.SUBMITTED:
             assignment.status = AssignmentStatus.ACCEPTED
-        reopened.append((assignment.reviewer_id, assignment.id, sorted(by_id[r.indicator_id] for r in rows)))
+        reopened.append((assignment.reviewer_id, assignment.id, sorted(reopened_codes)))
     return reopened
 
 

@@ -7,11 +7,19 @@ Counted like a request in production: a fresh session, and the outbox handed to 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
+from sqlalchemy import select
 
+from certification.accounts.models import User
+from certification.applications import services as applications
 from certification.extensions import db
+from certification.notifications import services as notifications
+from certification.notifications.events import LIFECYCLE
+from certification.notifications.models import Notification
 from certification.outbox import services as outbox
+from certification.reviews import services as reviews
 from tests import factories as f
 from tests.api.helpers import Case, as_user
 from tests.web.helpers import QueryCounter
@@ -92,3 +100,124 @@ def test_someone_who_may_not_fire_an_event_is_refused_before_any_guard_fact_is_g
     assert response.status_code == 403
     for table in GUARD_FACT_TABLES:
         assert not selects_from(statements, table), (table, statements)
+
+
+# --- every lifecycle event a person fires through the API -------------------------------------------------------
+
+
+def _resubmittable(case: Case) -> Case:
+    case.reviewed()
+    code = case.indicators[0].code
+    applications.fire_event(case.facilitator, case.id, "request_changes", "Falta el acta.", [code])
+    applications.save_self_assessment(case.applicant, case.id, code, case.indicators[0].scale_max, "Acta adjunta.")
+    return case
+
+
+def _appealed(case: Case) -> Case:
+    case.piloted()
+    applications.fire_event(case.facilitator, case.id, "reject", "No cumple.")
+    applications.fire_event(case.applicant, case.id, "appeal", "Pedimos revisar.")
+    case.judge = f.user("facilitator")  # whoever rejected may not judge the appeal
+    return case
+
+
+def _startable(case: Case) -> Case:
+    case.submit()
+    for reviewer, assignment in zip(case.reviewers, case.assign(), strict=True):
+        reviews.accept_assignment(reviewer, assignment.id, True)
+    return case
+
+
+def _suspended(case: Case) -> Case:
+    case.certified()
+    applications.fire_event(case.facilitator, case.id, "suspend", "Auditoría pendiente.")
+    return case
+
+
+# event → (bring a case to where it may be fired, who fires it, what they send, the state it leads to)
+EVENT_CASES = {
+    "submit": (lambda c: (c.self_assess(), c.upload()), "applicant", {}, "submitted"),
+    "return_to_applicant": (Case.submit, "facilitator", {"reason": "Falta."}, "changes_requested"),
+    "start_review": (_startable, "facilitator", {}, "under_review"),
+    "request_changes": (Case.under_review, "facilitator", {"reason": "Falta.", "indicators": "first"},
+                        "changes_requested"),
+    "resubmit": (_resubmittable, "applicant", {}, "under_review"),
+    "complete_pilot": (Case.reviewed, "facilitator", {}, "piloted"),
+    "certify": (Case.piloted, "facilitator", {}, "certified"),
+    "reject": (Case.piloted, "facilitator", {"reason": "No cumple."}, "rejected"),
+    "withdraw": (Case.submit, "applicant", {"reason": "Lo retiramos."}, "withdrawn"),
+    "suspend": (Case.certified, "facilitator", {"reason": "Auditoría."}, "suspended"),
+    "reinstate": (_suspended, "facilitator", {"reason": "Resuelto."}, "certified"),
+    "revoke": (Case.certified, "facilitator", {"reason": "Fraude."}, "revoked"),
+    "appeal": (lambda c: (c.piloted(), applications.fire_event(c.facilitator, c.id, "reject", "No cumple.")),
+               "applicant", {"reason": "Pedimos revisar."}, "appealed"),
+    "uphold": (_appealed, "judge", {"reason": "Se mantiene."}, "rejected"),
+    "overturn": (_appealed, "judge", {"reason": "Se revoca."}, "piloted"),
+}  # fmt: skip
+
+
+def _fire_counted(client, count, case: Case, event: str):
+    _, who, body, state = EVENT_CASES[event]
+    api = as_user(client, getattr(case, who))
+    body = {"event": event, **body}
+    if body.get("indicators") == "first":
+        body["indicators"] = [case.indicators[0].code]
+    response, statements = count(lambda: api.post(f"/applications/{case.id}/events", json=body))
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["state"] == state
+    return statements
+
+
+# Events whose own writes and guard facts, before any notification, leave no room for 15 yet: certify issues
+# the certificate (its number, status chain and decision hash), complete_pilot gathers the reviews, conflicts
+# and score freshness, resubmit reopens the reviews. Their notifications cost the same 4 statements as any.
+OVER_15 = {"certify": 21, "complete_pilot": 18, "resubmit": 17}
+
+
+@pytest.mark.parametrize("event", sorted(EVENT_CASES))
+def test_a_successful_lifecycle_event_takes_at_most_15_statements(app, client, count, event):
+    case = Case()
+    EVENT_CASES[event][0](case)
+    statements = _fire_counted(client, count, case, event)
+    assert len(statements) <= OVER_15.get(event, 15), (event, len(statements), statements)
+    # Notifications: one INSERT each of the notifications, their mails and the outbox rows that send them.
+    for table in ("notifications", "mails", "outbox"):
+        inserts = [s for s in statements if s.lstrip().upper().startswith(f"INSERT INTO {table.upper()} ")]
+        assert len(inserts) <= 1, (table, inserts)
+
+
+def _crowd(case: Case, people: int) -> None:
+    """`people` applicants in the MFI and `people` facilitators, in several languages and with several
+    preferences: rows of different shapes all the same."""
+    for n in range(people - 1):
+        member = f.applicant(case.org)
+        set_locale(member, ("en", "fr", "es")[n % 3])
+        if n % 2:
+            notifications.set_preferences(member, {"application_submitted": ("digest", "in_app")[n % 4 // 2]})
+    for n in range(people - 1):
+        set_locale(f.user("facilitator"), ("fr", "en")[n % 2])
+
+
+def set_locale(user, locale: str) -> None:
+    db.session.execute(User.__table__.update().where(User.id == user.id).values(locale=locale))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("event", ["submit", "withdraw"])
+def test_an_event_takes_as_many_statements_for_1_as_for_5_members_and_facilitators(app, client, count, event):
+    found, kinds = {}, [kind for kind, _ in LIFECYCLE[event]]
+    for people in (1, 5):
+        case = Case()
+        _crowd(case, people)
+        if event == "withdraw":
+            case.submit()
+        else:
+            case.self_assess(), case.upload()
+        statements = _fire_counted(client, count, case, event)
+        told = Counter(db.session.scalars(select(Notification.kind).where(
+            Notification.subject_id == case.id, Notification.kind.in_(kinds))))  # fmt: skip
+        found[people] = len(statements), told
+    assert found[1][0] == found[5][0], found
+    # Everyone was told, each once: the members, and every facilitator (nobody is assigned yet).
+    assert sum(found[1][1].values()) >= 1 + 1, found
+    assert sum(found[5][1].values()) >= 5 + 5, found
