@@ -92,3 +92,17 @@ def test_someone_who_may_not_fire_an_event_is_refused_before_any_guard_fact_is_g
     assert response.status_code == 403
     for table in GUARD_FACT_TABLES:
         assert not selects_from(statements, table), (table, statements)
+
+
+def test_reading_an_application_reads_its_certificate_in_the_same_statement_and_no_reviewer_rows(app, client, count):
+    """The token with its holder, the application with its certificate, and the ids of who was ever assigned
+    (whom separation of duties bars from some events): never the assignments' rows nor the reviewers' users."""
+    case = Case().piloted()
+    apis = {"facilitator": as_user(client, case.facilitator), "applicant": as_user(client, case.applicant)}
+    for name, api in apis.items():
+        response, statements = count(lambda api=api: api.get(f"/applications/{case.id}"))
+        assert response.status_code == 200, name
+        assert len(statements) <= 3, (name, statements)
+        assert not selects_from(statements, "certificates"), "the certificate is joined to the application"
+        assert any(re.search(r"\bLEFT OUTER JOIN certificates\b", s) for s in statements), statements
+        assert not any(re.search(r"\bFROM assignments\b.*\bJOIN users\b", s, re.S) for s in statements), statements
