@@ -50,7 +50,7 @@ def authenticated_user(*, browser: bool = False):
     token = queries.token_by_hash(hash_token(raw))
     if token is None or not token.usable_at(utcnow()) or not token.user.active:
         raise unauthorized(N_("The token is invalid, expired or revoked."))
-    g.api_user, g.api_token_id = token.user, token.id
+    g.api_user, g.api_token_id = token.user, token.token_id
     return token.user
 
 

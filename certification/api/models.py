@@ -25,4 +25,9 @@ class ApiToken(db.Model):
     user = relationship("User", lazy="raise")
 
     def usable_at(self, now: datetime) -> bool:
-        return self.revoked_at is None and now < self.expires_at
+        return usable(self.expires_at, self.revoked_at, now)
+
+
+def usable(expires_at: datetime, revoked_at: datetime | None, now: datetime) -> bool:
+    """A token works until it expires or is revoked, whichever comes first."""
+    return revoked_at is None and now < expires_at

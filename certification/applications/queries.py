@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from certification.accounts.policies import is_staff
@@ -260,6 +260,17 @@ class ApplicationReads:
         return db.session.get(PilotRound, round_id) if round_id else None  # the identity map when already loaded
 
 
+def _reviewer_ids(reads: ApplicationReads) -> dict:
+    """Separation of duties: anyone ever assigned (even declined or withdrawn) has seen the file. When the
+    assignments are not loaded anyway (the API answer, which lists who may fire, not who reviews), one column
+    is read instead of every assignment with its reviewer's row."""
+    if "assignments" in reads.__dict__:
+        ids = (a.reviewer_id for a in reads.assignments)
+    else:
+        ids = review_queries.involved_reviewer_ids(reads.application.id)
+    return {"reviewer_ids": frozenset(ids)}
+
+
 def _missing_self_assessment(reads: ApplicationReads) -> dict:
     assessed = reads.assessed
     return {
@@ -349,8 +360,7 @@ _GATHERERS = {
     "eligibility_problems": _eligibility,
     "enrolled": _pilot_round,
     "pilot_round_in_progress": _pilot_round,
-    # Separation of duties: anyone ever assigned (even declined or withdrawn) has seen the file.
-    "reviewer_ids": lambda reads: {"reviewer_ids": frozenset(a.reviewer_id for a in reads.assignments)},
+    "reviewer_ids": _reviewer_ids,
     "decider_ids": lambda reads: {"decider_ids": reads.deciders},
     "certificate_expired": lambda reads: {
         "certificate_expired": reads.certificate is not None and reads.certificate.expires_on < reads.now.date()
@@ -438,7 +448,27 @@ def application_view(user, application_id: int, *, page: bool = False) -> Applic
     """The application `user` may see, as ApplicationView; NotFound otherwise. `page` also loads what the web
     page shows with it (organisation, pilot round, the standard's tree) and lets the guards read the tree."""
     if not page:
-        return ApplicationView(user, get_visible(user, application_id))
+        # One statement: the certificate (at most one per application) joined, and the ids of everyone ever
+        # assigned, which every viewer's `allowed_events` reads (separation of duties), as one text column.
+        ever_assigned = (
+            select(func.aggregate_strings(cast(Assignment.reviewer_id, String), ","))
+            .where(Assignment.application_id == Application.id)
+            .scalar_subquery()
+        )
+        row = db.session.execute(
+            select(Application, Certificate, ever_assigned)
+            .outerjoin(Certificate, Certificate.application_id == Application.id)
+            .where(Application.id == application_id, visible_filter(user))
+        ).first()
+        if row is None:
+            raise NotFound("application")
+        application, certificate, reviewer_ids = row
+        view = ApplicationView(user, application)
+        view.reads.certificate = certificate
+        view.reads.facts["reviewer_ids"] = (
+            frozenset(int(i) for i in reviewer_ids.split(",")) if reviewer_ids else frozenset()
+        )
+        return view
     application = load_for_page(user, application_id)
     view = ApplicationView(user, application)
     view.reads.standard = application.standard

@@ -20,6 +20,7 @@ from certification.notifications.events import LIFECYCLE
 from certification.notifications.models import Notification
 from certification.outbox import services as outbox
 from certification.reviews import services as reviews
+from certification.reviews.models import Assignment, AssignmentStatus
 from tests import factories as f
 from tests.api.helpers import Case, as_user
 from tests.web.helpers import QueryCounter
@@ -221,3 +222,34 @@ def test_an_event_takes_as_many_statements_for_1_as_for_5_members_and_facilitato
     # Everyone was told, each once: the members, and every facilitator (nobody is assigned yet).
     assert sum(found[1][1].values()) >= 1 + 1, found
     assert sum(found[5][1].values()) >= 5 + 5, found
+
+
+def test_reading_an_application_takes_2_statements_the_token_and_the_application_with_what_it_shows(app, client, count):
+    """The token with its holder; then the application with its certificate and the ids of who was ever assigned
+    (whom separation of duties bars from some events) — never the assignments' rows nor the reviewers' users."""
+    case = Case().piloted()
+    apis = {"facilitator": as_user(client, case.facilitator), "applicant": as_user(client, case.applicant)}
+    for name, api in apis.items():
+        response, statements = count(lambda api=api: api.get(f"/applications/{case.id}"))
+        assert response.status_code == 200, name
+        assert len(statements) == 2, (name, statements)
+        assert not selects_from(statements, "certificates"), "the certificate is joined to the application"
+        assert any(re.search(r"\bLEFT OUTER JOIN certificates\b", s) for s in statements), statements
+        assert not any(re.search(r"\bFROM assignments\b.*\bJOIN users\b", s, re.S) for s in statements), statements
+
+
+def test_the_answer_still_bars_someone_once_assigned_from_deciding(app, client, count):
+    """The ever-assigned ids read with the application are the whole set: a facilitator once invited to review
+    (even declined) is offered no decision, while another facilitator is."""
+    case = Case().piloted()
+    deciding = as_user(client, case.facilitator)
+    other = f.user("facilitator")
+    db.session.add(Assignment(application_id=case.id, reviewer_id=other.id, status=AssignmentStatus.DECLINED,
+                              assigned_by_id=case.facilitator.id))  # fmt: skip
+    db.session.commit()
+    barred = as_user(client, other)
+    response, _ = count(lambda: deciding.get(f"/applications/{case.id}"))
+    assert response.get_json()["allowed_events"] == ["certify", "reject"]
+    response, _ = count(lambda: barred.get(f"/applications/{case.id}"))
+    assert response.status_code == 200
+    assert response.get_json()["allowed_events"] == []
