@@ -166,19 +166,6 @@ def visible_evidence(user, evidence_id: int) -> Evidence:
     return evidence
 
 
-def evidence_of(application_id: int) -> list[Evidence]:
-    from sqlalchemy.orm import selectinload
-
-    return list(
-        db.session.scalars(
-            select(Evidence)
-            .where(Evidence.application_id == application_id)
-            .options(selectinload(Evidence.indicators))
-            .order_by(Evidence.id)
-        )
-    )
-
-
 def _own_editable_evidence(user, evidence_id: int) -> tuple[Evidence, object]:
     """An evidence file the user's organisation uploaded, locked, while its application is editable."""
     from sqlalchemy.orm import selectinload

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from certification.applications import queries as application_queries
 from certification.applications.models import Application
-from certification.evidence.services import evidence_of
+from certification.evidence.queries import evidence_of
 from certification.extensions import db
 from certification.offline.models import OfflineChange
 from certification.reviews import queries as review_queries

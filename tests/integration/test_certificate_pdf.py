@@ -17,6 +17,7 @@ from certification.certificates.documents import certificate_pdf
 from certification.certificates.queries import of_application
 from certification.extensions import db
 from tests import factories as f
+from tests.pdfs import text_of
 from tests.web.helpers import fresh_client
 
 
@@ -30,11 +31,6 @@ def _session(app, monkeypatch):
 def certified(country: str = "PE") -> tuple[f.Walk, object]:
     walk = f.Walk("gender", country=country).certify()
     return walk, of_application(walk.id)
-
-
-def text_of(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def pdf_of(app, certificate) -> bytes:

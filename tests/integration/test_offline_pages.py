@@ -3,14 +3,12 @@ out, which tells the browser to clear what the offline screen stored."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from pypdf import PdfReader
 
 from certification.reviews import services as reviews
 from tests import factories as f
 from tests.api.helpers import Case
+from tests.pdfs import text_of
 from tests.web.helpers import fresh_client
 
 
@@ -19,11 +17,6 @@ def _session(app, monkeypatch):
     f.fast_password_hashing(monkeypatch)
     yield
     f.release_session()
-
-
-def text_of(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def test_the_scoring_sheet_prints_every_indicator_with_its_rubric_and_empty_boxes(app):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from certification.applications.models import Application, HistoryEntry
 from certification.applications.queries import facts_for
 from certification.errors import GuardFailed, NotEditable, NotFound
+from certification.evidence import queries as evidence_queries
 from certification.evidence import services as evidence
 from certification.evidence.models import Evidence
 from certification.extensions import db
@@ -119,7 +120,7 @@ def test_the_mfi_replaces_an_evidence_file_linked_to_the_same_indicators():
     new = evidence.replace_evidence(walk.applicant, walk.evidence_id, f.pdf_stream(), "acta-2026.pdf")
     db.session.expire_all()
     assert db.session.scalar(select(Evidence.id).where(Evidence.storage_key == old_key)) is None
-    rows = evidence.evidence_of(walk.id)
+    rows = evidence_queries.evidence_of(walk.id)
     assert [r.id for r in rows] == [new.id] and rows[0].filename == "acta-2026.pdf"
     assert sorted(i.code for i in rows[0].indicators) == sorted(walk.essential)
     assert db.session.scalars(select(HistoryEntry.event).where(HistoryEntry.application_id == walk.id)).all()[-1] == (

@@ -3,13 +3,11 @@ language, for the same people."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from pypdf import PdfReader
 
 from certification.reviews.queries import latest_snapshot
 from tests import factories as f
+from tests.pdfs import text_of
 from tests.web.helpers import fresh_client
 
 
@@ -18,11 +16,6 @@ def _session(app, monkeypatch):
     f.fast_password_hashing(monkeypatch)
     yield
     f.release_session()
-
-
-def text_of(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
 
 
 def test_the_mfi_downloads_its_result_with_the_overall_score_and_comments_but_no_reviewer_name(app):
