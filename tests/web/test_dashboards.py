@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from certification.applications.models import Application
 from certification.applications.policies import visible_filter
 from certification.extensions import db
+from certification.main import queries as main_queries
 from certification.main.queries import staff_work
 from certification.notifications.models import MailMessage, MailStatus
 from certification.pilots.services import create_round
@@ -192,7 +193,7 @@ def _disagreements_from_every_score(user) -> tuple[list[tuple[int, int]], int]:
     return [tuple(row) for row in rows], len(rows)
 
 
-def test_the_dashboards_disagreements_are_those_every_submitted_score_gives(app):
+def test_the_dashboards_disagreements_are_those_every_submitted_score_gives(app, monkeypatch):
     facilitator = f.user("facilitator")
 
     def reviewed(apart: int, *, submit_all: bool = True):
@@ -222,3 +223,8 @@ def test_the_dashboards_disagreements_are_those_every_submitted_score_gives(app)
     assert listed.total == total
     assert expected == [(three.id, 3), (one.id, 1), (moderated.id, 1)]
     assert not {agreeing.id, unsubmitted.id, piloted.id} & {a.id for a, _ in listed.rows}
+    # Counted up to a bound: beyond it the card says so.
+    monkeypatch.setattr(main_queries, "DISAGREEMENTS_COUNTED", 2)
+    capped = staff_work(facilitator, date.today(), admin=False)["disagreements"]
+    assert (capped.total, capped.more, len(capped.rows)) == (2, True, 3)
+    assert "<strong>2+</strong>" in _dashboard(app, facilitator)
