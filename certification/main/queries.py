@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
 from certification.applications.models import Application, SelfAssessment
 from certification.applications.policies import visible_filter
@@ -22,14 +22,16 @@ from certification.extensions import db
 from certification.notifications.models import MailMessage, MailStatus
 from certification.outbox.models import OutboxMessage
 from certification.pilots.models import PilotRound, RoundStatus
-from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore
-from certification.seals.models import Indicator, Standard
+from certification.reviews.models import Assignment, AssignmentStatus, ReviewScore, ScoreSnapshot
+from certification.seals.models import Indicator
 from certification.seals.queries import scoring_rules
 from standards.scoring import ScoreResult, compute_score
 from workflows.application import APPEAL_WINDOW, EDITABLE_STATES, State
 from workflows.messages import Unmet
 
 LIMIT = 10
+_latest = aliased(ScoreSnapshot, name="latest")
+DISAGREEMENTS_COUNTED = 1000  # beyond, the dashboard says "1000+": the number no longer changes what to do
 DUE_SOON = timedelta(days=7)
 ROUND_CLOSING_SOON = timedelta(days=14)
 CERTIFICATE_EXPIRING_SOON = timedelta(days=90)
@@ -86,6 +88,7 @@ class Listed:
 
     rows: list = field(default_factory=list)
     total: int = 0
+    more: bool = False  # counted up to `total` only: there are more
 
 
 def _indicator_totals(standard_ids: set[int]) -> dict[int, tuple[int, int]]:
@@ -250,36 +253,38 @@ def _applications(user, state: State) -> Listed:
 
 def _disagreements(user) -> Listed:
     """Applications under review where submitted scores on an indicator lie the standard's gap apart or more
-    and nobody has moderated it: (application, indicators to moderate)."""
-    live = sa.and_(
-        Assignment.status == AssignmentStatus.SUBMITTED,
-        Application.state.in_((State.UNDER_REVIEW, State.PILOTED)),
-        visible_filter(user),
+    and nobody has moderated it: (application, indicators to moderate), most first; one statement.
+
+    Read from each application's latest score snapshot, which counts exactly these indicators
+    (ScoreSnapshot.open_disagreements): the scoring pipeline writes a new snapshot whenever a review is
+    submitted, a score reopened or an indicator moderated. The rows are the first ones of an index in the
+    list's order, and the total is counted up to DISAGREEMENTS_COUNTED (the card then says "1000+"), so the
+    page costs the same however many applications are under review."""
+    newer = (
+        select(ScoreSnapshot.id)
+        .where(ScoreSnapshot.application_id == _latest.application_id, ScoreSnapshot.id > _latest.id)
+        .correlate(_latest)
     )
-    moderated = select(Moderation.id).where(
-        Moderation.application_id == Assignment.application_id, Moderation.indicator_id == ReviewScore.indicator_id
+    candidates = (
+        select(_latest.application_id, _latest.open_disagreements.label("n"))
+        .join(Application, Application.id == _latest.application_id)
+        .where(
+            _latest.open_disagreements > 0,
+            ~sa.exists(newer),
+            Application.state.in_((State.UNDER_REVIEW, State.PILOTED)),
+            visible_filter(user),
+        )
     )
-    spread = (
-        select(Assignment.application_id.label("application_id"), ReviewScore.indicator_id)
-        .join(ReviewScore, ReviewScore.assignment_id == Assignment.id)
-        .join(Application, Application.id == Assignment.application_id)
-        .join(Standard, Standard.id == Application.standard_id)
-        .where(live, ReviewScore.score.is_not(None), ~sa.exists(moderated))
-        .group_by(Assignment.application_id, ReviewScore.indicator_id, Standard.disagreement_gap)
-        .having(func.max(ReviewScore.score) - func.min(ReviewScore.score) >= Standard.disagreement_gap)
-        .subquery()
-    )
-    per_application = (
-        select(spread.c.application_id, func.count().label("n")).group_by(spread.c.application_id).subquery()
-    )
+    top = candidates.order_by(_latest.open_disagreements.desc(), _latest.application_id).limit(LIMIT).subquery()
+    counted = select(func.count()).select_from(candidates.limit(DISAGREEMENTS_COUNTED + 1).subquery())
     rows = db.session.execute(
-        select(Application, per_application.c.n, func.count().over())
-        .join(per_application, per_application.c.application_id == Application.id)
+        select(Application, top.c.n, counted.scalar_subquery())
+        .join(top, top.c.application_id == Application.id)
         .options(joinedload(Application.organization))
-        .order_by(per_application.c.n.desc(), Application.id)
-        .limit(LIMIT)
+        .order_by(top.c.n.desc(), Application.id)
     ).all()
-    return Listed([(a, n) for a, n, _total in rows], rows[0][2] if rows else 0)
+    total = rows[0][2] if rows else 0
+    return Listed([(a, n) for a, n, _total in rows], min(total, DISAGREEMENTS_COUNTED), total > DISAGREEMENTS_COUNTED)
 
 
 def staff_work(user, today: date, *, admin: bool) -> dict:

@@ -33,7 +33,8 @@ class Assignment(db.Model):
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
     reviewer_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
     status: Mapped[AssignmentStatus] = mapped_column(enum_column(AssignmentStatus), default=AssignmentStatus.INVITED)
-    due_on: Mapped[date | None] = mapped_column(sa.Date)
+    # Indexed: the staff dashboard lists the overdue ones (due_on < today), a few among many.
+    due_on: Mapped[date | None] = mapped_column(sa.Date, index=True)
     no_conflict_declared: Mapped[bool] = mapped_column(default=False)
     conflict_declared: Mapped[bool] = mapped_column(default=False)
     decline_reason: Mapped[str] = mapped_column(sa.Text, default="")
@@ -106,6 +107,8 @@ class ScoreSnapshot(db.Model):
     """A computed score with its inputs and the standard's rules at that time."""
 
     __tablename__ = "score_snapshots"
+    # Whether a snapshot is its application's latest: one probe of this index.
+    __table_args__ = (sa.Index("ix_score_snapshots_latest", "application_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(sa.ForeignKey("applications.id"), index=True)
@@ -118,3 +121,11 @@ class ScoreSnapshot(db.Model):
     level: Mapped[str | None] = mapped_column(sa.String(30))
     eligible: Mapped[bool]
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How many indicators of `result` show a reviewer disagreement nobody has moderated, written with the
+    # snapshot (scoring.pipeline) so the staff dashboard ranks applications without reading any JSON.
+    open_disagreements: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+# The staff dashboard's order (most open disagreements first, then by application): its first rows are read
+# from here without looking at the snapshots without any.
+sa.Index("ix_score_snapshots_open_disagreements", ScoreSnapshot.open_disagreements.desc(), ScoreSnapshot.application_id)

@@ -64,7 +64,13 @@ _SNAPSHOT_COLUMNS = {
     "eligible": sa.Boolean,
     "computed_at": ScoreSnapshot.__table__.c.computed_at.type,
 }
-_snapshot_table = sa.table("score_snapshots", *(sa.column(name, type_) for name, type_ in _SNAPSHOT_COLUMNS.items()))
+_snapshot_table = sa.table(
+    "score_snapshots",
+    *(sa.column(name, type_) for name, type_ in _SNAPSHOT_COLUMNS.items()),
+    sa.column("open_disagreements", sa.Integer),
+)
+# The indicators of a result with a reviewer disagreement and no moderation (ScoreSnapshot.open_disagreements).
+OPEN_DISAGREEMENTS_PATH = "$.indicators.* ? (@.disagreement == true && @.moderated == false)"
 # SQLite (and any dialect): SQLAlchemy batches the rows into one INSERT ... VALUES (...), (...) when the
 # statement has RETURNING ("insertmanyvalues"); without it the driver would run one INSERT per row.
 _snapshot_insert = sa.insert(_snapshot_table).returning(sa.column("id"))
@@ -73,9 +79,10 @@ _snapshot_insert = sa.insert(_snapshot_table).returning(sa.column("id"))
 # every JSON value inside a text array) for each chunk; the values are JSON text already.
 _snapshot_insert_postgresql = sa.text("""
     INSERT INTO score_snapshots (application_id, inputs_digest, inputs, rules, result, self_result, overall, level,
-                                 eligible, computed_at)
+                                 eligible, computed_at, open_disagreements)
     SELECT r.application_id, r.inputs_digest, r.inputs, CAST(:rules AS JSON), r.result, r.self_result, r.overall,
-           r.level, r.eligible, :computed_at
+           r.level, r.eligible, :computed_at,
+           jsonb_array_length(jsonb_path_query_array(CAST(r.result AS JSONB), CAST(:open_path AS JSONPATH)))
     FROM json_to_recordset(CAST(:rows AS JSON)) AS r(application_id integer, inputs_digest text, inputs json,
                                                      result json, self_result json, overall double precision,
                                                      level text, eligible boolean)
@@ -100,9 +107,16 @@ def write_snapshots(rows: list[dict]) -> None:
             "rows": "[" + ",".join(_json_row(row) for row in rows) + "]",
             "rules": rows[0]["rules"],
             "computed_at": rows[0]["computed_at"],
+            "open_path": OPEN_DISAGREEMENTS_PATH,
         })  # fmt: skip
     else:
+        rows = [{**row, "open_disagreements": open_disagreements(json.loads(row["result"]))} for row in rows]
         db.session.execute(_snapshot_insert, rows).all()
+
+
+def open_disagreements(result: dict) -> int:
+    """How many indicators of a snapshot's result show a reviewer disagreement that nobody has moderated."""
+    return sum(1 for i in result.get("indicators", {}).values() if i["disagreement"] and not i["moderated"])
 
 
 def _among(column, ids: list[int]):

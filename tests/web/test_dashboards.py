@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import func, select
 
+from certification.applications.models import Application
+from certification.applications.policies import visible_filter
 from certification.extensions import db
+from certification.main import queries as main_queries
+from certification.main.queries import staff_work
 from certification.notifications.models import MailMessage, MailStatus
 from certification.pilots.services import create_round
-from certification.reviews.models import Assignment
-from certification.reviews.services import assign_reviewer, save_score, submit_review
+from certification.reviews.models import Assignment, AssignmentStatus, Moderation, ReviewScore
+from certification.reviews.services import assign_reviewer, moderate, save_score, submit_review
+from certification.seals.models import Standard
 from tests import factories as f
 from tests.web.helpers import fresh_client
+from workflows.application import State
 
 
 @pytest.fixture(autouse=True)
@@ -154,3 +162,69 @@ def test_a_draft_shows_its_self_assessment_scored_by_dimension_and_the_rules_it_
 
     high = f.Walk(org=f.organization("Caja Segura")).self_assess()
     assert "would pass" in _card(_dashboard(app, high.applicant), high.application.reference)
+
+
+def _disagreements_from_every_score(user) -> tuple[list[tuple[int, int]], int]:
+    """The definition the dashboard answers, straight from the scores: per live application, the indicators
+    whose submitted scores lie the standard's gap apart or more and that nobody moderated; most first."""
+    live = sa.and_(
+        Assignment.status == AssignmentStatus.SUBMITTED,
+        Application.state.in_((State.UNDER_REVIEW, State.PILOTED)),
+        visible_filter(user),
+    )
+    moderated = select(Moderation.id).where(
+        Moderation.application_id == Assignment.application_id, Moderation.indicator_id == ReviewScore.indicator_id
+    )
+    spread = (
+        select(Assignment.application_id.label("application_id"), ReviewScore.indicator_id)
+        .join(ReviewScore, ReviewScore.assignment_id == Assignment.id)
+        .join(Application, Application.id == Assignment.application_id)
+        .join(Standard, Standard.id == Application.standard_id)
+        .where(live, ReviewScore.score.is_not(None), ~sa.exists(moderated))
+        .group_by(Assignment.application_id, ReviewScore.indicator_id, Standard.disagreement_gap)
+        .having(func.max(ReviewScore.score) - func.min(ReviewScore.score) >= Standard.disagreement_gap)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(spread.c.application_id, func.count())
+        .group_by(spread.c.application_id)
+        .order_by(func.count().desc(), spread.c.application_id)
+    ).all()
+    return [tuple(row) for row in rows], len(rows)
+
+
+def test_the_dashboards_disagreements_are_those_every_submitted_score_gives(app, monkeypatch):
+    facilitator = f.user("facilitator")
+
+    def reviewed(apart: int, *, submit_all: bool = True):
+        """An application under review whose first reviewer rates its first `apart` indicators the highest."""
+        walk = f.Walk(facilitator=facilitator).start_review()
+        for n, (person, assignment_id) in enumerate(zip(walk.reviewers, walk.assignment_ids, strict=True)):
+            for k, indicator in enumerate(walk.indicators):
+                high = n == 0 and k < apart
+                save_score(person, assignment_id, indicator.code, indicator.scale_max if high else indicator.scale_min,
+                           "Visto en actas.")  # fmt: skip
+            if submit_all or n == 0:
+                submit_review(person, assignment_id)
+        return walk
+
+    three, one, agreeing, moderated = reviewed(3), reviewed(1), reviewed(0), reviewed(2)
+    unsubmitted = reviewed(4, submit_all=False)  # one review still to come: nothing to compare yet
+    moderate(facilitator, moderated.id, moderated.indicators[0].code, moderated.indicators[0].scale_max, "Acta")
+    piloted = f.Walk(facilitator=facilitator).pilot(
+        score_for=lambda i: i.scale_min if i.code == "G1.1" else i.scale_max
+    )  # every reviewer agrees
+    db.session.expire_all()
+
+    expected, total = _disagreements_from_every_score(facilitator)
+    listed = staff_work(facilitator, date.today(), admin=False)["disagreements"]
+
+    assert [(a.id, n) for a, n in listed.rows] == expected
+    assert listed.total == total
+    assert expected == [(three.id, 3), (one.id, 1), (moderated.id, 1)]
+    assert not {agreeing.id, unsubmitted.id, piloted.id} & {a.id for a, _ in listed.rows}
+    # Counted up to a bound: beyond it the card says so.
+    monkeypatch.setattr(main_queries, "DISAGREEMENTS_COUNTED", 2)
+    capped = staff_work(facilitator, date.today(), admin=False)["disagreements"]
+    assert (capped.total, capped.more, len(capped.rows)) == (2, True, 3)
+    assert "<strong>2+</strong>" in _dashboard(app, facilitator)

@@ -111,6 +111,9 @@ def test_snapshots_written_by_the_pipeline_hold_exactly_the_reference_results():
         assert (snapshot.overall, snapshot.level, snapshot.eligible) == (
             expected.overall, expected.level, expected.eligible
         )  # fmt: skip
+        open_ = [i for i in expected.to_dict()["indicators"].values() if i["disagreement"] and not i["moderated"]]
+        assert snapshot.open_disagreements == len(open_)
+    assert any(latest_snapshot(i).open_disagreements for i in ids), "some reviewers disagree in the data"
 
 
 def test_one_application_and_the_bulk_job_write_the_same_snapshot():
