@@ -25,13 +25,16 @@ document.addEventListener("submit", function (event) {
   var pending = 0;
   try { pending = Number(localStorage.getItem("sello-offline-pending") || 0); } catch (e) { pending = 0; }
   if (pending > 0 && !form.dataset.warned) {
-    /* The first click shows the warning beside the button (role=alert reads it out); the second logs out. */
+    /* The first click shows the warning where the page's messages appear (role=alert reads it out);
+       the second logs out. */
     event.preventDefault();
-    var note = document.createElement("span");
-    note.className = "offline-warning";
+    var note = document.createElement("div");
+    note.className = "flash error";
     note.setAttribute("role", "alert");
     note.textContent = form.getAttribute("data-offline-pending");
-    form.insertBefore(note, form.firstChild);
+    var main = document.querySelector("main");
+    if (main) main.insertBefore(note, main.firstChild); else form.appendChild(note);
+    note.scrollIntoView({ block: "nearest" });
     form.dataset.warned = "1";
     return;
   }
