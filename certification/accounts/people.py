@@ -46,6 +46,18 @@ def organization_names(ids) -> dict[int, str]:
     return dict(db.session.execute(select(Organization.id, Organization.name).where(Organization.id.in_(ids))).all())
 
 
+def person(person_id: int) -> User | None:
+    return db.session.get(User, person_id)
+
+
+def names_of(user_ids) -> dict[int, str]:
+    """user id → name, in one query (who made each recorded change)."""
+    ids = set(user_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+
+
 def changes_of(person_id: int) -> list[PersonChange]:
     return list(db.session.scalars(select(PersonChange).where(PersonChange.person_id == person_id)
                                    .order_by(PersonChange.id.desc()).limit(200)))  # fmt: skip

@@ -9,14 +9,13 @@ from flask_login import current_user, login_required
 
 from certification.accounts import people
 from certification.accounts.forms import InviteForm, OrganizationForm, PersonOrganizationForm, RoleForm
-from certification.accounts.models import Role, User
+from certification.accounts.models import Role
 from certification.accounts.policies import is_admin, is_staff
 from certification.accounts.views import bp
 from certification.errors import DomainError
-from certification.extensions import db
 from certification.i18n_places import country_choices
+from certification.organizations import queries as organization_queries
 from certification.organizations import services as organizations
-from certification.organizations.models import Organization
 from certification.reviewers.queries import organizations_for_choice
 from certification.ui import flash_form_errors, messages_of, page_arg, run
 from certification.validation import search_pattern
@@ -86,7 +85,7 @@ def invite_person():
 @login_required
 def person(user_id: int):
     _admin_only()
-    subject = db.session.get(User, user_id)
+    subject = people.person(user_id)
     if subject is None:
         abort(404)
     role_form = RoleForm(role=subject.role.value, organization_id=subject.organization_id)
@@ -94,7 +93,7 @@ def person(user_id: int):
     org_form = PersonOrganizationForm(organization_id=subject.organization_id)
     org_form.organization_id.choices = _organization_choices(_("— none —"))
     changes = people.changes_of(subject.id)
-    actors = {u.id: u.name for u in db.session.query(User).filter(User.id.in_({c.actor_id for c in changes}))}
+    actors = people.names_of(c.actor_id for c in changes)
     names = people.organization_names([subject.organization_id] + [
         int(v) for c in changes if c.field == "organization" for v in (c.old, c.new) if v.isdigit()])  # fmt: skip
     return render_template("accounts/person.html", person=subject, role_form=role_form, org_form=org_form,
@@ -212,7 +211,7 @@ def new_organization():
 @login_required
 def edit_organization(organization_id: int):
     _staff_only()
-    organization = db.session.get(Organization, organization_id)
+    organization = organization_queries.organization(organization_id)
     if organization is None:
         abort(404)
     form = OrganizationForm(obj=organization) if request.method == "GET" else OrganizationForm()
