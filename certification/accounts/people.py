@@ -55,7 +55,7 @@ def names_of(user_ids) -> dict[int, str]:
     ids = set(user_ids)
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples().all())
 
 
 def changes_of(person_id: int) -> list[PersonChange]:
